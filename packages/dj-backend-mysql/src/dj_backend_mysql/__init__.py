@@ -1,0 +1,1 @@
+"""dj-backend-mysql."""

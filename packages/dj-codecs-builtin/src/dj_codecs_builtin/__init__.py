@@ -1,0 +1,1 @@
+"""dj-codecs-builtin."""

@@ -1,0 +1,1 @@
+"""Query expressions and the backend-neutral query model they compile to."""

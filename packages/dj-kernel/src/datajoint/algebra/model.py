@@ -1,0 +1,177 @@
+"""The backend-neutral query model.
+
+Query expressions compile to these nodes; a dialect renders them to SQL text plus bound parameters
+(:meth:`datajoint.backend.dialect.BaseDialect.render`). User values only ever appear as
+:class:`Param` nodes, so they reach the driver as bound parameters. :class:`RawSQL` carries SQL
+text the user wrote (restriction strings, computed attributes).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class Node:
+    """Base class of every query-model node."""
+
+
+@dataclass(frozen=True)
+class Param(Node):
+    """A value bound as a parameter."""
+
+    value: Any
+
+
+@dataclass(frozen=True)
+class Column(Node):
+    """A column reference, optionally qualified by a source alias."""
+
+    name: str
+    source: str | None = None
+
+
+@dataclass(frozen=True)
+class RawSQL(Node):
+    """SQL text written by the user (or by the kernel from identifiers only)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Literal(Node):
+    """A constant truth value: TRUE or FALSE."""
+
+    value: bool
+
+
+@dataclass(frozen=True)
+class Compare(Node):
+    """``left op right`` with ``op`` one of =, <>, <, <=, >, >=."""
+
+    left: Node
+    op: str
+    right: Node
+
+
+@dataclass(frozen=True)
+class IsNull(Node):
+    """``expr IS NULL``."""
+
+    expr: Node
+
+
+@dataclass(frozen=True)
+class And(Node):
+    """Conjunction; an empty one is TRUE."""
+
+    items: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class Or(Node):
+    """Disjunction; an empty one is FALSE."""
+
+    items: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class Not(Node):
+    """Negation."""
+
+    item: Node
+
+
+@dataclass(frozen=True)
+class InSelect(Node):
+    """``(cols) IN (SELECT ...)``, or NOT IN when ``negate``."""
+
+    columns: tuple[str, ...]
+    select: Select
+    negate: bool = False
+
+
+@dataclass(frozen=True)
+class TableSource(Node):
+    """A base table."""
+
+    schema: str
+    table: str
+    alias: str | None = None
+
+
+@dataclass(frozen=True)
+class SubquerySource(Node):
+    """A SELECT used as a FROM entry."""
+
+    select: Select
+    alias: str
+
+
+@dataclass(frozen=True)
+class JoinSource(Node):
+    """``left [LEFT] JOIN right USING (cols)``; with no columns a cross join."""
+
+    left: Node
+    right: Node
+    using: tuple[str, ...] = ()
+    left_outer: bool = False
+
+
+@dataclass(frozen=True)
+class SelectItem(Node):
+    """One entry of the select list: an expression and the name it is given."""
+
+    expr: Node
+    alias: str | None = None
+
+
+@dataclass(frozen=True)
+class OrderItem(Node):
+    """One ORDER BY entry."""
+
+    expr: Node
+    descending: bool = False
+
+
+@dataclass(frozen=True)
+class Select(Node):
+    """A SELECT statement. ``items=None`` selects ``*``."""
+
+    source: Node
+    items: tuple[SelectItem, ...] | None = None
+    where: Node | None = None
+    group_by: tuple[Node, ...] = ()
+    having: Node | None = None
+    order_by: tuple[OrderItem, ...] = ()
+    limit: int | None = None
+    offset: int = 0
+    distinct: bool = False
+
+
+@dataclass(frozen=True)
+class Union(Node):
+    """``(a) UNION (b)``."""
+
+    selects: tuple[Select, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class Exists(Node):
+    """``SELECT EXISTS(select)``."""
+
+    select: Select
+
+
+def conjunction(items: list[Node]) -> Node | None:
+    """AND the items together, dropping TRUE literals; None means no condition."""
+    kept: list[Node] = []
+    for item in items:
+        if isinstance(item, Literal):
+            if item.value:
+                continue
+            return item
+        kept.append(item)
+    if not kept:
+        return None
+    return kept[0] if len(kept) == 1 else And(tuple(kept))

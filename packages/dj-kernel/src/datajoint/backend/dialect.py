@@ -1,0 +1,299 @@
+"""BaseDialect: ANSI SQL rendering that each backend's dialect subclasses and adjusts."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar
+
+from ..algebra import model as m
+from ..declare.types import core_type_args, core_type_name
+from ..errors import DataJointError
+from .contract import Capabilities, ColumnSpec, OnDuplicate, TableSpec
+
+
+class BaseDialect:
+    """SQL text for a backend. Subclasses set the class attributes and override what differs.
+
+    ``core_types`` maps a core type name to a native type template, where ``{args}`` is the
+    parenthesised argument text of the declared type (``(30)`` for ``varchar(30)``).
+    """
+
+    name: ClassVar[str] = "ansi"
+    placeholder: ClassVar[str] = "%s"
+    identifier_quote: ClassVar[str] = '"'
+    max_table_name_length: ClassVar[int] = 64
+    capabilities: ClassVar[Capabilities] = Capabilities()
+    core_types: ClassVar[dict[str, str]] = {
+        "int8": "smallint",
+        "int16": "smallint",
+        "int32": "integer",
+        "int64": "bigint",
+        "float32": "real",
+        "float64": "double precision",
+        "bool": "boolean",
+        "uuid": "uuid",
+        "bytes": "bytea",
+        "json": "jsonb",
+        "date": "date",
+        "datetime": "timestamp{args}",
+        "char": "char{args}",
+        "varchar": "varchar{args}",
+        "decimal": "numeric{args}",
+        "enum": "enum{args}",
+    }
+
+    # ---- identifiers -----------------------------------------------------------------------
+    def quote(self, identifier: str) -> str:
+        """Quote an identifier, doubling any embedded quote character."""
+        q = self.identifier_quote
+        return q + identifier.replace(q, q + q) + q
+
+    def full_table_name(self, schema: str, table: str) -> str:
+        """The qualified, quoted name of a table."""
+        return f"{self.quote(schema)}.{self.quote(table)}"
+
+    def string_literal(self, value: str) -> str:
+        """A SQL string literal; used only for kernel-made text (comments, defaults), never values."""
+        return "'" + value.replace("'", "''") + "'"
+
+    # ---- types -----------------------------------------------------------------------------
+    def core_type_sql(self, core_type: str, *, schema: str) -> str:
+        """The native column type for a core type text such as ``varchar(30)``."""
+        name = core_type_name(core_type)
+        if name is None or name not in self.core_types:
+            raise ValueError(f"Unknown core type {core_type}")
+        if name == "json" and core_type.strip().lower() == "jsonb" and "jsonb" not in self.core_types:
+            raise ValueError(f"Unknown core type {core_type}")
+        return self.core_types[name].format(args=core_type_args(core_type))
+
+    def encode_param(self, value: Any, core_type: str | None) -> Any:
+        """Adapt a Python value to what the driver binds for a column of ``core_type``."""
+        if core_type == "json" or core_type == "jsonb":
+            return json.dumps(value)
+        if isinstance(value, bool) and core_type != "bool":
+            return int(value)
+        return value
+
+    def column_decoder(self, core_type: str | None, sql_type: str) -> Callable[[Any], Any] | None:
+        """A function turning a fetched value into its Python value, or None when none is needed."""
+        if core_type in ("json", "jsonb"):
+            return lambda v: json.loads(v) if isinstance(v, str | bytes) else v
+        return None
+
+    # ---- DDL -------------------------------------------------------------------------------
+    def create_schema_sql(self, schema: str) -> list[str]:
+        return [f"CREATE SCHEMA {self.quote(schema)}"]
+
+    def drop_schema_sql(self, schema: str) -> list[str]:
+        return [f"DROP SCHEMA IF EXISTS {self.quote(schema)} CASCADE"]
+
+    def default_sql(self, column: ColumnSpec) -> str:
+        """The ``NULL``/``NOT NULL``/``DEFAULT`` part of a column definition."""
+        if column.nullable:
+            return "NULL" if column.default is None else f"NULL DEFAULT {column.default}"
+        return "NOT NULL" if column.default is None else f"NOT NULL DEFAULT {column.default}"
+
+    def column_sql(self, column: ColumnSpec) -> str:
+        parts = [self.quote(column.name), column.sql_type, self.default_sql(column)]
+        if column.autoincrement:
+            parts.append(self.autoincrement_sql())
+        if column.comment and self.capabilities.inline_comments:
+            parts.append("COMMENT " + self.string_literal(column.comment))
+        return " ".join(parts)
+
+    def autoincrement_sql(self) -> str:
+        return "AUTO_INCREMENT"
+
+    def index_name(self, table: str, columns: Sequence[str], unique: bool) -> str:
+        """A deterministic index name (backends with a per-schema index namespace need one)."""
+        return ("uq_" if unique else "ix_") + "_".join([table.strip("#_~"), *columns])[:55]
+
+    def create_table_sql(self, spec: TableSpec) -> list[str]:
+        """CREATE TABLE IF NOT EXISTS plus whatever separate statements the backend needs."""
+        lines = [self.column_sql(c) for c in spec.columns]
+        lines.append("PRIMARY KEY (" + ", ".join(self.quote(c) for c in spec.primary_key) + ")")
+        for fk in spec.foreign_keys:
+            lines.append(
+                "FOREIGN KEY (" + ", ".join(self.quote(c) for c in fk.columns) + ") REFERENCES "
+                + self.full_table_name(fk.ref_schema, fk.ref_table)
+                + " (" + ", ".join(self.quote(c) for c in fk.ref_columns) + ")"
+                + " ON UPDATE CASCADE ON DELETE RESTRICT"
+            )
+        after: list[str] = []
+        for index in spec.indexes:
+            cols = ", ".join(self.quote(c) for c in index.columns)
+            if self.capabilities.inline_indexes:
+                lines.append(("UNIQUE " if index.unique else "") + f"INDEX ({cols})")
+            else:
+                after.append(
+                    ("CREATE UNIQUE INDEX " if index.unique else "CREATE INDEX ")
+                    + self.quote(self.index_name(spec.name, index.columns, index.unique))
+                    + f" ON {self.full_table_name(spec.schema, spec.name)} ({cols})"
+                )
+        if not self.capabilities.inline_comments:
+            after.extend(self.comment_sql(spec))
+        create = (
+            f"CREATE TABLE IF NOT EXISTS {self.full_table_name(spec.schema, spec.name)} (\n  "
+            + ",\n  ".join(lines)
+            + "\n)"
+            + self.table_options_sql(spec)
+        )
+        return [create, *after]
+
+    def table_options_sql(self, spec: TableSpec) -> str:
+        return ""
+
+    def comment_sql(self, spec: TableSpec) -> list[str]:
+        """COMMENT ON statements for backends without inline comments."""
+        name = self.full_table_name(spec.schema, spec.name)
+        out = [f"COMMENT ON TABLE {name} IS {self.string_literal(spec.comment)}"] if spec.comment else []
+        for c in spec.columns:
+            if c.comment:
+                out.append(
+                    f"COMMENT ON COLUMN {name}.{self.quote(c.name)} IS {self.string_literal(c.comment)}"
+                )
+        return out
+
+    def drop_table_sql(self, schema: str, table: str) -> list[str]:
+        return [f"DROP TABLE IF EXISTS {self.full_table_name(schema, table)}"]
+
+    # ---- DML -------------------------------------------------------------------------------
+    def insert_sql(
+        self,
+        schema: str,
+        table: str,
+        columns: Sequence[str],
+        n_rows: int,
+        *,
+        on_duplicate: OnDuplicate = "error",
+        primary_key: Sequence[str] = (),
+    ) -> str:
+        """A multi-row INSERT with ``n_rows`` groups of placeholders."""
+        name = self.full_table_name(schema, table)
+        if not columns:
+            return f"INSERT INTO {name} DEFAULT VALUES"
+        group = "(" + ", ".join([self.placeholder] * len(columns)) + ")"
+        cols = ", ".join(self.quote(c) for c in columns)
+        verb = "INSERT"
+        if on_duplicate == "replace":
+            verb = "REPLACE"
+        sql = f"{verb} INTO {name} ({cols}) VALUES " + ", ".join([group] * n_rows)
+        if on_duplicate == "skip":
+            sql += " ON CONFLICT (" + ", ".join(self.quote(c) for c in primary_key) + ") DO NOTHING"
+        return sql
+
+    def begin_sql(self) -> str:
+        return "BEGIN"
+
+    def commit_sql(self) -> str:
+        return "COMMIT"
+
+    def rollback_sql(self) -> str:
+        return "ROLLBACK"
+
+    # ---- query model -----------------------------------------------------------------------
+    def escape_raw(self, text: str) -> str:
+        """User SQL text as it must appear in a statement that also has bound parameters."""
+        return text.replace("%", "%%") if self.placeholder == "%s" else text
+
+    def render(self, node: m.Node) -> tuple[str, list[Any]]:
+        """Render a query-model node to SQL text and its bound parameters, in order."""
+        params: list[Any] = []
+        return self._render(node, params), params
+
+    def _render(self, node: m.Node, params: list[Any]) -> str:
+        method = getattr(self, "_render_" + type(node).__name__, None)
+        if method is None:
+            raise DataJointError(f"The {self.name} dialect cannot render {type(node).__name__}")
+        return method(node, params)
+
+    def _render_Param(self, node: m.Param, params: list[Any]) -> str:
+        params.append(node.value)
+        return self.placeholder
+
+    def _render_Column(self, node: m.Column, params: list[Any]) -> str:
+        col = self.quote(node.name)
+        return f"{self.quote(node.source)}.{col}" if node.source else col
+
+    def _render_RawSQL(self, node: m.RawSQL, params: list[Any]) -> str:
+        return self.escape_raw(node.text)
+
+    def _render_Literal(self, node: m.Literal, params: list[Any]) -> str:
+        return "TRUE" if node.value else "FALSE"
+
+    def _render_Compare(self, node: m.Compare, params: list[Any]) -> str:
+        return f"{self._render(node.left, params)} {node.op} {self._render(node.right, params)}"
+
+    def _render_IsNull(self, node: m.IsNull, params: list[Any]) -> str:
+        return f"{self._render(node.expr, params)} IS NULL"
+
+    def _render_And(self, node: m.And, params: list[Any]) -> str:
+        if not node.items:
+            return "TRUE"
+        return "(" + " AND ".join(self._render(i, params) for i in node.items) + ")"
+
+    def _render_Or(self, node: m.Or, params: list[Any]) -> str:
+        if not node.items:
+            return "FALSE"
+        return "(" + " OR ".join(self._render(i, params) for i in node.items) + ")"
+
+    def _render_Not(self, node: m.Not, params: list[Any]) -> str:
+        return f"NOT ({self._render(node.item, params)})"
+
+    def _render_InSelect(self, node: m.InSelect, params: list[Any]) -> str:
+        cols = ", ".join(self.quote(c) for c in node.columns)
+        neg = "NOT " if node.negate else ""
+        return f"(({cols}) {neg}IN ({self._render(node.select, params)}))"
+
+    def _render_TableSource(self, node: m.TableSource, params: list[Any]) -> str:
+        name = self.full_table_name(node.schema, node.table)
+        return f"{name} AS {self.quote(node.alias)}" if node.alias else name
+
+    def _render_SubquerySource(self, node: m.SubquerySource, params: list[Any]) -> str:
+        return f"({self._render(node.select, params)}) AS {self.quote(node.alias)}"
+
+    def _render_JoinSource(self, node: m.JoinSource, params: list[Any]) -> str:
+        left = self._render(node.left, params)
+        right = self._render(node.right, params)
+        if node.using:
+            kind = "LEFT JOIN" if node.left_outer else "JOIN"
+            cols = ", ".join(self.quote(c) for c in node.using)
+            return f"{left} {kind} {right} USING ({cols})"
+        if node.left_outer:
+            return f"{left} LEFT JOIN {right} ON TRUE"
+        return f"{left} CROSS JOIN {right}"
+
+    def _render_SelectItem(self, node: m.SelectItem, params: list[Any]) -> str:
+        expr = self._render(node.expr, params)
+        return f"{expr} AS {self.quote(node.alias)}" if node.alias else expr
+
+    def _render_OrderItem(self, node: m.OrderItem, params: list[Any]) -> str:
+        return self._render(node.expr, params) + (" DESC" if node.descending else "")
+
+    def _render_Select(self, node: m.Select, params: list[Any]) -> str:
+        items = "*" if node.items is None else ", ".join(self._render(i, params) for i in node.items)
+        sql = ("SELECT DISTINCT " if node.distinct else "SELECT ") + items
+        sql += " FROM " + self._render(node.source, params)
+        if node.where is not None:
+            sql += " WHERE " + self._render(node.where, params)
+        if node.group_by:
+            sql += " GROUP BY " + ", ".join(self._render(g, params) for g in node.group_by)
+        if node.having is not None:
+            sql += " HAVING " + self._render(node.having, params)
+        if node.order_by:
+            sql += " ORDER BY " + ", ".join(self._render(o, params) for o in node.order_by)
+        sql += self.limit_sql(node.limit, node.offset)
+        return sql
+
+    def limit_sql(self, limit: int | None, offset: int) -> str:
+        sql = "" if limit is None else f" LIMIT {int(limit)}"
+        if offset:
+            sql += f" OFFSET {int(offset)}"
+        return sql
+
+    def _render_Union(self, node: m.Union, params: list[Any]) -> str:
+        return " UNION ".join("(" + self._render(s, params) + ")" for s in node.selects)
+
+    def _render_Exists(self, node: m.Exists, params: list[Any]) -> str:
+        return f"SELECT EXISTS({self._render(node.select, params)})"
