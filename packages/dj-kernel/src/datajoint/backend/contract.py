@@ -101,10 +101,14 @@ class ColumnInfo:
     """One column as the catalog reports it."""
 
     name: str
-    sql_type: str  # lower-case native type text, e.g. "int", "varchar(255)", "enum('a','b')"
+    #: lower-case native type, normalised: no integer display widths ("int", "int unsigned"),
+    #: "varchar(255)", "datetime(3)", "decimal(10,2)", enums as "enum('a','b')" on every backend
+    sql_type: str
     nullable: bool
-    default: str | None  # the default's text as the catalog reports it (None: no default)
-    comment: str
+    #: None: no default; "null": DEFAULT NULL; "CURRENT_TIMESTAMP[(n)]" for current-time defaults;
+    #: otherwise the literal value, unquoted and unescaped (e.g. "abc", "0", "1.5")
+    default: str | None
+    comment: str  # the stored column comment, verbatim (e.g. ":int32:subject id")
     in_key: bool
     autoincrement: bool = False
 
@@ -186,11 +190,27 @@ class Introspection(Protocol):
 
     def list_schemas(self, run: Runner) -> list[str]: ...
     def schema_exists(self, run: Runner, schema: str) -> bool: ...
-    def list_tables(self, run: Runner, schema: str) -> list[str]: ...
+    def list_tables(self, run: Runner, schema: str) -> list[str]:
+        """Every base table of the schema, hidden ones (``~lineage``, ``~~jobs``) included."""
+        ...
+
     def columns(self, run: Runner, schema: str, table: str) -> list[ColumnInfo]: ...
     def table_comment(self, run: Runner, schema: str, table: str) -> str: ...
-    def foreign_keys(self, run: Runner, schemas: Sequence[str]) -> list[ForeignKeyInfo]: ...
-    def indexes(self, run: Runner, schema: str, table: str) -> list[IndexInfo]: ...
+    def foreign_keys(self, run: Runner, schemas: Sequence[str]) -> list[ForeignKeyInfo]:
+        """Foreign keys of every table in ``schemas`` (the child side), columns in key order."""
+        ...
+
+    def indexes(self, run: Runner, schema: str, table: str) -> list[IndexInfo]:
+        """Secondary indexes (not the primary key), columns in index order."""
+        ...
+
+    def downstream_schemas(self, run: Runner, schemas: Sequence[str]) -> list[str]:
+        """Schemas (not among ``schemas``) with tables whose foreign keys reference ``schemas``."""
+        ...
+
+    def upstream_schemas(self, run: Runner, schemas: Sequence[str]) -> list[str]:
+        """Schemas (not among ``schemas``) whose tables are referenced from ``schemas``."""
+        ...
 
 
 @runtime_checkable
