@@ -1,1 +1,1 @@
-"""dj-backend-sqlite."""
+"""dj-backend-sqlite: the embedded SQLite backend of dj-kernel (one file, zero setup)."""

@@ -36,6 +36,7 @@ class Capabilities:
     having_on_aliases: bool = True  # HAVING may refer to select-list aliases
     rename_column: bool = True  # alter() may rename a column
     max_bind_parameters: int = 65535  # per statement
+    drop_schema_cascades: bool = True  # False: the kernel drops the tables before the schema
 
 
 @dataclass(frozen=True)

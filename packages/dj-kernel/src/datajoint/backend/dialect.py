@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 from ..algebra import model as m
 from ..declare.types import core_type_args, core_type_name
 from ..errors import DataJointError
-from .contract import Capabilities, ColumnSpec, OnDuplicate, TableSpec
+from .contract import Capabilities, ColumnSpec, IndexSpec, OnDuplicate, TableSpec
 
 
 class BaseDialect:
@@ -126,11 +126,7 @@ class BaseDialect:
             if self.capabilities.inline_indexes:
                 lines.append(("UNIQUE " if index.unique else "") + f"INDEX ({cols})")
             else:
-                after.append(
-                    ("CREATE UNIQUE INDEX " if index.unique else "CREATE INDEX ")
-                    + self.quote(self.index_name(spec.name, index.columns, index.unique))
-                    + f" ON {self.full_table_name(spec.schema, spec.name)} ({cols})"
-                )
+                after.append(self.create_index_sql(spec, index))
         if not self.capabilities.inline_comments:
             after.extend(self.comment_sql(spec))
         create = (
@@ -140,6 +136,15 @@ class BaseDialect:
             + self.table_options_sql(spec)
         )
         return [create, *after]
+
+    def create_index_sql(self, spec: TableSpec, index: IndexSpec) -> str:
+        """A separate CREATE INDEX statement (backends without inline indexes)."""
+        cols = ", ".join(self.quote(c) for c in index.columns)
+        return (
+            ("CREATE UNIQUE INDEX " if index.unique else "CREATE INDEX ")
+            + self.quote(self.index_name(spec.name, index.columns, index.unique))
+            + f" ON {self.full_table_name(spec.schema, spec.name)} ({cols})"
+        )
 
     def table_options_sql(self, spec: TableSpec) -> str:
         return ""

@@ -1,0 +1,137 @@
+"""Restriction conditions (SPEC §6.1) compiled to query-model nodes with bound parameters."""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import re
+import uuid
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+
+from ..errors import DataJointError
+from . import model as m
+
+_SQL_WORDS = frozenset(
+    "is in between like and or null not interval second minute hour day month week year".split()
+)
+_BACKQUOTED = re.compile(r"`(\w+)`")
+_STRINGS = re.compile(r"'(?:[^'\\]|\\.|'')*'|\"(?:[^\"\\]|\\.)*\"")
+_BARE = re.compile(r"\b([a-z_][a-z0-9_]*)\b(?!\s*\()")
+
+
+class AndList(list):
+    """A conjunction of conditions: ``A & AndList([a, b])`` is ``A & a & b``."""
+
+
+class Not:
+    """The negation of a condition: ``A & Not(c)`` is ``A - c``."""
+
+    def __init__(self, restriction: Any) -> None:
+        self.restriction = restriction
+
+    def __repr__(self) -> str:
+        return f"Not({self.restriction!r})"
+
+
+def attributes_in_sql(text: str) -> set[str]:
+    """Attribute names a restriction string mentions: backquoted names and bare lower-case
+    identifiers outside quotes that are not function calls or SQL words."""
+    names = set(_BACKQUOTED.findall(text))
+    unquoted = _STRINGS.sub(" ", _BACKQUOTED.sub(" ", text))
+    names |= {n for n in _BARE.findall(unquoted) if n not in _SQL_WORDS}
+    return names
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars become Python values before binding."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _bind(query: Any, name: str, value: Any) -> m.Node:
+    attr = query.heading[name]
+    value = _plain(value)
+    if attr.is_uuid and not isinstance(value, uuid.UUID):
+        try:
+            value = uuid.UUID(str(value))
+        except ValueError:
+            raise DataJointError(f"Badly formed UUID {value} in restriction by `{name}`") from None
+    if isinstance(value, list | datetime.date | datetime.time | decimal.Decimal) and not (
+        attr.core and attr.core.startswith(("date", "decimal"))
+    ):
+        value = str(value)
+    return m.Param(query.connection.dialect.encode_param(value, attr.core))
+
+
+def _mapping_condition(query: Any, condition: Mapping[str, Any]) -> m.Node | bool:
+    names = set(query.heading.names) | set(query.heading.primary_key)
+    items: list[m.Node] = []
+    for key, value in condition.items():
+        if key not in names:
+            continue
+        column = m.Column(key)
+        items.append(m.IsNull(column) if value is None else m.Compare(column, "=", _bind(query, key, value)))
+    if not items:
+        return True
+    return items[0] if len(items) == 1 else m.And(tuple(items))
+
+
+def _query_condition(query: Any, other: Any) -> m.Node | bool:
+    common = [n for n in query.heading.names if n in other.heading.names]
+    if not common:
+        return bool(other)
+    return m.InSelect(tuple(common), other.make_select(common, distinct=True))
+
+
+def _compile(query: Any, condition: Any) -> m.Node | bool:
+    """A node, or True/False for conditions that are constant."""
+    from .expression import QueryExpression
+
+    if isinstance(condition, Not):
+        inner = _compile(query, condition.restriction)
+        return (not inner) if isinstance(inner, bool) else m.Not(inner)
+    if isinstance(condition, bool | np.bool_):
+        return bool(condition)
+    if isinstance(condition, str):
+        text = condition.strip()
+        missing = attributes_in_sql(text) - set(query.heading.names) - set(query.heading.primary_key)
+        if missing:
+            raise DataJointError(f"Attribute `{sorted(missing)[0]}` is not found in query.")
+        return m.RawSQL(f"({text})")
+    if isinstance(condition, type) and issubclass(condition, QueryExpression):
+        condition = condition()
+    if isinstance(condition, QueryExpression):
+        return _query_condition(query, condition)
+    if isinstance(condition, Mapping):
+        return _mapping_condition(query, condition)
+    if isinstance(condition, np.void):
+        return _mapping_condition(query, {n: condition[n] for n in condition.dtype.names or ()})
+    if isinstance(condition, AndList):
+        items = [_compile(query, c) for c in condition]
+        if any(i is False for i in items):
+            return False
+        nodes = [i for i in items if not isinstance(i, bool)]
+        return True if not nodes else (nodes[0] if len(nodes) == 1 else m.And(tuple(nodes)))
+    if _is_dataframe(condition):
+        return _compile(query, list(condition.to_records()))
+    if isinstance(condition, Iterable) and not isinstance(condition, bytes | bytearray):
+        items = [_compile(query, c) for c in condition]
+        if any(i is True for i in items):
+            return True
+        nodes = [i for i in items if not isinstance(i, bool)]
+        return False if not nodes else (nodes[0] if len(nodes) == 1 else m.Or(tuple(nodes)))
+    raise DataJointError(f"Invalid restriction type {condition!r}")
+
+
+def _is_dataframe(value: Any) -> bool:
+    return type(value).__name__ == "DataFrame" and hasattr(value, "to_records")
+
+
+def compile_condition(query: Any, condition: Any, *, negate: bool) -> m.Node | bool:
+    """Compile ``condition`` against ``query``'s heading; True/False when it is constant."""
+    compiled = _compile(query, condition)
+    if negate:
+        return (not compiled) if isinstance(compiled, bool) else m.Not(compiled)
+    return compiled

@@ -1,0 +1,326 @@
+"""Connections: one database session through a backend plugin, with transactions and reconnect."""
+
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from . import errors
+from .backend.contract import Backend, ConnectParams
+from .plugin_host import host as plugin_host
+
+logger = logging.getLogger("datajoint")
+
+BACKEND_ALIASES = {"postgres": "postgresql", "mariadb": "mysql", "sqlite3": "sqlite"}
+
+
+def thread_safe_mode() -> bool:
+    """``DJ_THREAD_SAFE`` in {true, 1, yes}: global state is refused (read on every call)."""
+    return os.environ.get("DJ_THREAD_SAFE", "").strip().lower() in ("true", "1", "yes")
+
+
+def guard_global_state() -> None:
+    """Raise ThreadSafetyError when thread-safe mode is on."""
+    if thread_safe_mode():
+        raise errors.ThreadSafetyError(errors.THREAD_SAFE_MESSAGE)
+
+
+def get_backend(name: str) -> Backend:
+    """The backend plugin registered under ``name`` (aliases accepted)."""
+    name = BACKEND_ALIASES.get(name, name)
+    factory = plugin_host().get("backend", name)
+    return factory() if callable(factory) else factory
+
+
+class Connection:
+    """A connection to one database server (or SQLite file) through a backend plugin.
+
+    ``Connection(host, user, password, port=None, use_tls=None, *, database_name=None,
+    backend=None, config_override=None)``: a host written ``"h:port"`` overrides ``port``; missing
+    values come from the configuration. It connects at once.
+    """
+
+    def __init__(
+        self,
+        host: str | None = None,
+        user: str | None = None,
+        password: str | None = None,
+        port: int | None = None,
+        use_tls: bool | dict | None = None,
+        *,
+        database_name: str | None = None,
+        backend: str | None = None,
+        config_override: Any = None,
+    ) -> None:
+        from .settings import config as global_config
+
+        self.config = config_override if config_override is not None else global_config
+        db = self.config.database
+        backend_name = BACKEND_ALIASES.get(backend or "", backend) or self.config.resolved_backend()
+        self.backend: Backend = get_backend(backend_name)
+        self.dialect = self.backend.dialect
+        if host and ":" in host and not host.startswith("["):
+            host, _, port_text = host.rpartition(":")
+            port = int(port_text)
+        if self.backend.requires_server:
+            host = host if host is not None else db.host
+            port = port if port is not None else (db.port or self.backend.default_port)
+            database_name = database_name if database_name is not None else db.name
+        else:
+            host, port = None, None
+            database_name = str(Path(database_name or db.sqlite_file).expanduser().resolve())
+        self.conn_info = {
+            "host": host,
+            "port": port,
+            "user": user,
+            "passwd": password,
+            "database_name": database_name,
+            "use_tls": use_tls if use_tls is not None else db.use_tls,
+            "backend": self.backend.name,
+        }
+        self.schemas: dict[str, Any] = {}
+        self._raw: Any = None
+        self._in_transaction = False
+        self._dependencies: Any = None
+        self.connect()
+
+    # ---- session ---------------------------------------------------------------------------
+    @property
+    def adapter(self) -> Backend:
+        return self.backend
+
+    def _params(self) -> ConnectParams:
+        info = self.conn_info
+        charset = getattr(getattr(self.config, "connection", None), "charset", "") or ""
+        return ConnectParams(
+            host=info["host"],
+            port=info["port"],
+            user=info["user"],
+            password=info["passwd"],
+            database_name=info["database_name"],
+            use_tls=info["use_tls"],
+            charset=charset,
+        )
+
+    def connect(self) -> None:
+        """Open the session (again)."""
+        self._raw = self.backend.driver.connect(self._params())
+        self._in_transaction = False
+        if not self.backend.driver.ping(self._raw):
+            raise errors.LostConnectionError(f"Connection failed {self._where()}")
+        self.connection_id = self.backend.driver.connection_id(self._raw)
+
+    def _where(self) -> str:
+        info = self.conn_info
+        if not self.backend.requires_server:
+            return f"sqlite:{info['database_name']}"
+        return f"{info['user']}@{info['host']}:{info['port']}"
+
+    def close(self) -> None:
+        if self._raw is not None:
+            self.backend.driver.close(self._raw)
+            self._raw = None
+
+    def ping(self) -> bool:
+        return self._raw is not None and self.backend.driver.ping(self._raw)
+
+    @property
+    def is_connected(self) -> bool:
+        try:
+            return self.ping()
+        except Exception:
+            return False
+
+    def get_user(self) -> str:
+        return str(self.conn_info["user"] or "")
+
+    def __enter__(self) -> Connection:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Connection) and self.conn_info == other.conn_info
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __repr__(self) -> str:
+        state = "connected" if self.is_connected else "disconnected"
+        info = self.conn_info
+        if not self.backend.requires_server:
+            return f"DataJoint connection ({state}) sqlite:{info['database_name']}"
+        db = f"/{info['database_name']}" if info["database_name"] else ""
+        return f"DataJoint connection ({state}) {self._where()}{db}"
+
+    # ---- queries ---------------------------------------------------------------------------
+    def query(
+        self,
+        sql: str,
+        args: Sequence[Any] = (),
+        *,
+        as_dict: bool = False,
+        suppress_warnings: bool = True,
+        reconnect: bool | None = None,
+        streaming: bool = False,
+    ) -> Any:
+        """Execute one statement with bound ``args`` and return the driver's cursor."""
+        if reconnect is None:
+            reconnect = bool(getattr(self.config.database, "reconnect", True))
+        try:
+            return self._execute(sql, args, as_dict, suppress_warnings, streaming)
+        except errors.LostConnectionError:
+            if self._in_transaction:
+                self._in_transaction = False
+                raise errors.LostConnectionError(
+                    "Connection was lost during a transaction."
+                ) from None
+            if not reconnect:
+                raise
+            logger.warning("Reconnecting to the database server.")
+            self.connect()
+            return self._execute(sql, args, as_dict, suppress_warnings, streaming)
+
+    def _execute(
+        self, sql: str, args: Sequence[Any], as_dict: bool, suppress_warnings: bool, streaming: bool
+    ) -> Any:
+        if self._raw is None:
+            raise errors.LostConnectionError("Server connection lost", "the connection is closed")
+        driver = self.backend.driver
+        try:
+            cursor = driver.cursor(self._raw, as_dict=as_dict, streaming=streaming)
+            with warnings.catch_warnings():
+                if suppress_warnings:
+                    warnings.simplefilter("ignore")
+                cursor.execute(sql, list(args))
+        except errors.DataJointError:
+            raise
+        except Exception as error:
+            translated = self.backend.errors.translate(error, sql)
+            if translated is None:
+                raise
+            raise translated from error
+        return cursor
+
+    def run(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        """Execute and return every row as a tuple (the introspection runner)."""
+        return list(self.query(sql, params).fetchall())
+
+    def execute_model(self, node: Any, *, as_dict: bool = False, streaming: bool = False) -> Any:
+        """Render a query-model node with this backend's dialect and execute it."""
+        sql, params = self.dialect.render(node)
+        return self.query(sql, params, as_dict=as_dict, streaming=streaming)
+
+    # ---- transactions ----------------------------------------------------------------------
+    @property
+    def in_transaction(self) -> bool:
+        return self._in_transaction
+
+    def start_transaction(self) -> None:
+        if self._in_transaction:
+            raise errors.DataJointError("Nested connections are not supported.")
+        self.query(self.dialect.begin_sql())
+        self._in_transaction = True
+
+    def cancel_transaction(self) -> None:
+        self._in_transaction = False
+        self.query(self.dialect.rollback_sql(), reconnect=False)
+
+    def commit_transaction(self) -> None:
+        self._in_transaction = False
+        self.query(self.dialect.commit_sql(), reconnect=False)
+
+    @property
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """``with conn.transaction:`` commits on success and rolls back on any exception."""
+        self.start_transaction()
+        try:
+            yield self
+        except BaseException:
+            if self._raw is not None:
+                try:
+                    self.cancel_transaction()
+                except errors.LostConnectionError:
+                    self._in_transaction = False
+            raise
+        else:
+            self.commit_transaction()
+
+    # ---- catalog ---------------------------------------------------------------------------
+    @property
+    def introspection(self) -> Any:
+        return self.backend.introspection
+
+    @property
+    def dependencies(self) -> Any:
+        if self._dependencies is None:
+            from .dependencies import Dependencies
+
+            self._dependencies = Dependencies(self)
+        return self._dependencies
+
+
+_singleton: Connection | None = None
+
+
+def conn(
+    host: str | None = None,
+    user: str | None = None,
+    password: str | None = None,
+    *,
+    reset: bool = False,
+    use_tls: bool | dict | None = None,
+) -> Connection:
+    """The process-wide connection, built from the configuration on first use."""
+    global _singleton
+    guard_global_state()
+    from .settings import config
+
+    passed = any(v is not None for v in (host, user, password))
+    if _singleton is None or reset:
+        backend = get_backend(config.resolved_backend())
+        implicit = not passed
+        user = user if user is not None else config.database.user
+        password = password if password is not None else _secret(config.database.password)
+        if backend.requires_server:
+            where = " or DJ_USER environment variable." if implicit else "."
+            if user is None:
+                raise errors.DataJointError(
+                    "Database user not configured. Set dj.config['database.user'] or pass "
+                    f"user= argument{where}"
+                )
+            if password is None:
+                where = " or DJ_PASS environment variable." if implicit else "."
+                raise errors.DataJointError(
+                    "Database password not configured. Set dj.config['database.password'] or "
+                    f"pass password= argument{where}"
+                )
+        _singleton = Connection(host, user, password, use_tls=use_tls, backend=backend.name)
+        if not backend.requires_server:
+            logger.info(
+                "DataJoint is using the embedded SQLite database %s. To use a server, set "
+                "dj.config['database.host'] (MySQL) or dj.config['database.backend'].",
+                _singleton.conn_info["database_name"],
+            )
+    return _singleton
+
+
+def _secret(value: Any) -> str | None:
+    if value is None:
+        return None
+    return value.get_secret_value() if hasattr(value, "get_secret_value") else str(value)
+
+
+def reset_singleton() -> None:
+    """Close and forget the process-wide connection (tests)."""
+    global _singleton
+    if _singleton is not None:
+        _singleton.close()
+    _singleton = None

@@ -1,0 +1,245 @@
+"""Compiles a parsed definition into a backend-neutral TableSpec plus the table's lineage."""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..backend.contract import ColumnSpec, ForeignKeySpec, IndexSpec, TableSpec
+from ..errors import DataJointError
+from .parser import AttributeLine, ForeignKeyLine, IndexLine, parse_definition
+from .types import enum_values, normalize_core_type, parse_type
+
+logger = logging.getLogger("datajoint")
+
+_CURRENT_TIMESTAMP = re.compile(r"^current_timestamp$", re.I)
+_AUTO_INCREMENT = re.compile(r"\s+auto_increment\b", re.I)
+
+JOB_METADATA = (
+    "_job_start_time = null : datetime(3) # when computation began",
+    "_job_duration = null : float32 # computation duration in seconds",
+    '_job_version = "" : varchar(64) # code version',
+)
+PROVENANCE = "_prov = null : json # extrinsic provenance for a row that entered from outside"
+SINGLETON = "_singleton = 1 : bool # singleton primary key"
+
+
+@dataclass
+class CompiledTable:
+    """What declaring a table needs: the DDL spec and the lineage of each attribute."""
+
+    spec: TableSpec
+    lineage: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class _Builder:
+    dialect: Any
+    schema: str
+    table: str
+    columns: dict[str, ColumnSpec] = field(default_factory=dict)
+    primary_key: list[str] = field(default_factory=list)
+    foreign_keys: list[ForeignKeySpec] = field(default_factory=list)
+    indexes: list[IndexSpec] = field(default_factory=list)
+    lineage: dict[str, str] = field(default_factory=dict)
+    fk_attributes: set[str] = field(default_factory=set)
+
+    def add(self, column: ColumnSpec, in_key: bool) -> None:
+        if column.name in self.columns:
+            return  # a second declaration of the same name is ignored: the first wins
+        self.columns[column.name] = column
+        if in_key:
+            self.primary_key.append(column.name)
+
+
+def default_sql(dialect: Any, default: str | None) -> str | None:
+    """The SQL text of a declared default (SPEC §3.2); None for no default."""
+    if default is None:
+        return None
+    if default.lower() == "null":
+        return "NULL"
+    if _CURRENT_TIMESTAMP.match(default.split("(")[0].strip()):
+        return default
+    if len(default) >= 2 and default[0] == default[-1] == '"':
+        return dialect.string_literal(default[1:-1].replace('\\"', '"'))
+    if default.startswith("'"):
+        return default
+    return dialect.string_literal(default)
+
+
+def compile_attribute(dialect: Any, schema: str, line: AttributeLine) -> ColumnSpec:
+    """A ColumnSpec for one attribute line; checks the default and key rules."""
+    spec = parse_type(line.type)
+    nullable = line.default is not None and line.default.lower() == "null"
+    if nullable and line.in_key:
+        raise DataJointError(f'Primary key attributes cannot be nullable in line "{line.line}"')
+    autoincrement = False
+    enum = None
+    if spec.kind == "core":
+        assert spec.core is not None
+        try:
+            sql_type = dialect.core_type_sql(normalize_core_type(spec.text), schema=schema)
+        except ValueError as error:
+            raise DataJointError(f"{error} in line \"{line.line}\"") from None
+        if spec.core == "enum":
+            enum = enum_values(spec.text)
+    elif spec.kind == "native":
+        logger.warning(
+            "Native type %s in line \"%s\" is not portable across backends; "
+            "consider a core type (int32, float64, varchar(n), ...).", spec.text, line.line,
+        )
+        if spec.is_blob_like:
+            logger.warning("Native type %s stores raw bytes without serialization.", spec.text)
+        autoincrement = bool(_AUTO_INCREMENT.search(spec.text))
+        sql_type = _AUTO_INCREMENT.sub("", spec.text).strip()
+    else:
+        raise DataJointError(
+            f"Unknown codec: <{spec.codec}>. Ensure the codec is defined and its package "
+            f"installed (line \"{line.line}\")."
+        )
+    default = default_sql(dialect, line.default)
+    if "blob" in sql_type.lower() and line.default is not None and not nullable:
+        raise DataJointError(f"The default value for blob attributes can only be NULL in:\n{line.line}")
+    if line.in_key and (spec.core == "json" or spec.is_blob_like or "blob" in sql_type.lower()):
+        raise DataJointError("Blob or JSON attributes are not allowed in the primary key")
+    return ColumnSpec(
+        name=line.name,
+        sql_type=sql_type,
+        nullable=nullable,
+        default=None if nullable else default,
+        comment=f":{spec.text}:{line.comment}",
+        autoincrement=autoincrement,
+        enum_values=enum,
+    )
+
+
+def _compile_foreign_key(builder: _Builder, line: ForeignKeyLine, context: dict[str, Any]) -> None:
+    from ..table import resolve_reference
+
+    parent, attr_map = resolve_reference(line.ref, context, line.line)
+    parent_heading = parent.heading
+    child_columns, parent_columns = [], []
+    for parent_attr in parent_heading.primary_key:
+        child_attr = next((c for c, p in attr_map.items() if p == parent_attr), parent_attr)
+        attr = parent_heading[parent_attr]
+        child_columns.append(child_attr)
+        parent_columns.append(parent_attr)
+        builder.fk_attributes.add(child_attr)
+        if child_attr not in builder.columns:
+            builder.add(
+                ColumnSpec(
+                    name=child_attr,
+                    sql_type=_inherited_sql_type(builder, parent, attr),
+                    nullable=line.nullable,
+                    default=None,
+                    comment=attr.stored_comment,
+                    enum_values=enum_values(attr.sql_type) if attr.sql_type.startswith("enum") else None,
+                ),
+                line.in_key,
+            )
+            if attr.lineage is not None:
+                builder.lineage[child_attr] = attr.lineage
+            else:
+                fallback = f"{parent.database}.{parent.table_name}.{parent_attr}"
+                logger.warning("No lineage for %s; using %s.", fallback, fallback)
+                builder.lineage[child_attr] = fallback
+    builder.foreign_keys.append(
+        ForeignKeySpec(tuple(child_columns), parent.database, parent.table_name, tuple(parent_columns))
+    )
+    if line.unique:
+        builder.indexes.append(IndexSpec(tuple(child_columns), unique=True))
+
+
+def _inherited_sql_type(builder: _Builder, parent: Any, attr: Any) -> str:
+    """The parent's column type; enum types on PostgreSQL are re-qualified by the dialect."""
+    if attr.core == "enum" or attr.sql_type.startswith("enum"):
+        return builder.dialect.core_type_sql(attr.sql_type, schema=parent.database)
+    return attr.sql_type
+
+
+def _foreign_key_indexes(builder: _Builder) -> None:
+    """Index FK columns that no key or index covers (backends that do not do it themselves)."""
+    covered = [tuple(builder.primary_key)] + [i.columns for i in builder.indexes]
+    for fk in sorted(builder.foreign_keys, key=lambda f: -len(f.columns)):
+        if any(c[: len(fk.columns)] == fk.columns for c in covered):
+            continue
+        builder.indexes.append(IndexSpec(fk.columns))
+        covered.append(fk.columns)
+
+
+def compile_definition(
+    definition: str,
+    *,
+    dialect: Any,
+    schema: str,
+    table: str,
+    context: dict[str, Any],
+    auto_populated: bool = False,
+    settings: Any = None,
+    is_manual: bool = False,
+) -> CompiledTable:
+    """Compile a table definition; every error is raised before any DDL is produced."""
+    parsed = parse_definition(definition)
+    builder = _Builder(dialect, schema, table)
+    indexes: list[IndexLine] = []
+    for line in parsed.lines:
+        if isinstance(line, ForeignKeyLine):
+            _compile_foreign_key(builder, line, context)
+        elif isinstance(line, IndexLine):
+            indexes.append(line)
+        else:
+            builder.add(compile_attribute(dialect, schema, line), line.in_key)
+    for line in indexes:
+        for item in line.items:
+            if item not in builder.columns:
+                raise DataJointError(f'Index attribute `{item}` is not declared in line "{line.line}"')
+        builder.indexes.append(IndexSpec(line.items, unique=line.unique))
+    if not builder.primary_key:
+        builder.add(compile_attribute(dialect, schema, _hidden(SINGLETON, True)), True)
+    for name in builder.primary_key:
+        if name not in builder.fk_attributes:
+            builder.lineage[name] = f"{schema}.{table}.{name}"
+    if auto_populated:
+        native = [n for n in builder.primary_key if n not in builder.fk_attributes]
+        allow = settings is not None and settings.jobs.allow_new_pk_fields_in_computed_tables
+        if native and not allow:
+            raise DataJointError(
+                f"Auto-populated table `{schema}`.`{table}` has non-FK primary key attribute(s): "
+                f"{', '.join(native)}. Every primary-key attribute of a Computed or Imported table "
+                "must come from a foreign key; set "
+                "dj.config['jobs.allow_new_pk_fields_in_computed_tables'] = True to allow it."
+            )
+        if settings is not None and settings.jobs.add_job_metadata:
+            for text in JOB_METADATA:
+                builder.add(compile_attribute(dialect, schema, _hidden(text, False)), False)
+    if is_manual and settings is not None and settings.provenance.capture:
+        builder.add(compile_attribute(dialect, schema, _hidden(PROVENANCE, False)), False)
+    if not dialect.capabilities.auto_indexes_foreign_keys:
+        _foreign_key_indexes(builder)
+    spec = TableSpec(
+        schema=schema,
+        name=table,
+        columns=tuple(builder.columns.values()),
+        primary_key=tuple(builder.primary_key),
+        foreign_keys=tuple(builder.foreign_keys),
+        indexes=tuple(builder.indexes),
+        comment=parsed.table_comment,
+    )
+    return CompiledTable(spec, builder.lineage)
+
+
+def _hidden(text: str, in_key: bool) -> AttributeLine:
+    """A platform attribute line (names starting with _ bypass the user-name check)."""
+    head, _, comment = text.partition("#")
+    name_default, _, type_text = head.partition(":")
+    name, _, default = name_default.partition("=")
+    return AttributeLine(
+        name=name.strip(),
+        type=type_text.strip(),
+        default=default.strip() or None,
+        comment=comment.strip(),
+        in_key=in_key,
+        line=text,
+    )

@@ -1,0 +1,376 @@
+"""Tables: base tables as query expressions, with declaration, insert, drop and describe."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from .algebra import model as m
+from .algebra.expression import QueryExpression
+from .declare.compile import compile_definition
+from .errors import AccessError, DataJointError
+from .heading import Attribute, Heading
+from .lineage import delete_lineage, ensure_lineage_table, read_lineage, write_lineage
+
+logger = logging.getLogger("datajoint")
+
+#: methods and properties that work on the class itself (``Table.insert(...)``)
+CLASS_LEVEL_API = frozenset(
+    """to_dicts fetch1 keys insert insert1 drop drop_quick describe proj restrict heading
+    primary_key full_table_name is_declared parents children ancestors descendants make_sql
+    cursor restriction delete delete_quick update1 alter join aggr extend to_pandas to_arrays
+    fetch head tail preview validate populate progress key_source parts insert_dataframe
+    connection table_name master""".split()
+)
+
+
+def to_snake_case(name: str) -> str:
+    """``MyTable`` -> ``my_table``."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def to_camel_case(name: str) -> str:
+    """``my_table`` -> ``MyTable``."""
+    return "".join(part.capitalize() for part in name.split("_") if part)
+
+
+class TableMeta(type):
+    """Lets the query operators and table methods be used on the class itself."""
+
+    def __getattribute__(cls, name: str) -> Any:
+        if name in CLASS_LEVEL_API and type.__getattribute__(cls, "_is_bound")():
+            return getattr(cls(), name)
+        return type.__getattribute__(cls, name)
+
+    def _is_bound(cls) -> bool:
+        return type.__getattribute__(cls, "database") is not None
+
+    def __and__(cls, condition: Any) -> QueryExpression:
+        return cls() & condition
+
+    def __sub__(cls, condition: Any) -> QueryExpression:
+        return cls() - condition
+
+    def __mul__(cls, other: Any) -> QueryExpression:
+        return cls() * other
+
+    def __add__(cls, other: Any) -> QueryExpression:
+        return cls() + other
+
+    def __len__(cls) -> int:
+        return len(cls())
+
+    def __iter__(cls):
+        return iter(cls())
+
+    def __bool__(cls) -> bool:
+        return True
+
+    def __xor__(cls, other: Any) -> QueryExpression:
+        return cls() ^ other
+
+    def __matmul__(cls, other: Any) -> QueryExpression:
+        return cls() @ other
+
+
+def heading_cache(connection: Any) -> dict[tuple[str, str], Heading]:
+    """Headings loaded through ``connection``, by (schema, table)."""
+    cache = getattr(connection, "_heading_cache", None)
+    if cache is None:
+        cache = connection._heading_cache = {}
+    return cache
+
+
+def load_heading(connection: Any, schema: str, table: str) -> Heading:
+    """Read a table's heading from the catalog, with lineage when the schema records it."""
+    cache = heading_cache(connection)
+    if (schema, table) in cache:
+        return cache[(schema, table)]
+    intro, run = connection.introspection, connection.run
+    columns = intro.columns(run, schema, table)
+    if not columns:
+        raise DataJointError(f"Table `{schema}`.`{table}` is not declared.")
+    lineage = read_lineage(connection, schema)
+    table_lineage = (lineage or {}).get(table, {})
+    attributes = [Attribute.from_column(c, table_lineage.get(c.name)) for c in columns]
+    for attr in attributes:
+        if attr.in_key and (attr.is_json or attr.is_blob or attr.codec):
+            raise DataJointError("Blob or JSON attributes are not allowed in the primary key")
+    heading = Heading(
+        attributes,
+        table_comment=intro.table_comment(run, schema, table),
+        has_lineage=lineage is not None,
+    )
+    cache[(schema, table)] = heading
+    return heading
+
+
+def resolve_reference(ref: str, context: dict[str, Any], line: str) -> tuple[Any, dict[str, str]]:
+    """Evaluate a foreign-key reference: a table, or a projection of one with renames only.
+
+    Returns the parent table and the rename map {child_attr: parent_attr}.
+    """
+    try:
+        target = eval(ref, dict(context))  # the definition's own Python expression
+    except Exception as error:
+        raise DataJointError(f"Foreign key reference {ref} could not be resolved: {error}") from None
+    if isinstance(target, type) and issubclass(target, Table):
+        target = target()
+    if isinstance(target, Table) and not target._restriction:
+        return target, {}
+    if isinstance(target, QueryExpression) and not target._restriction:
+        source = target._source
+        if isinstance(source, m.TableSource):
+            attr_map = {a.name: a.source for a in target.heading.all_attributes if a.is_renamed}
+            if not any(a.expression for a in target.heading.all_attributes):
+                parent = FreeTable(target.connection, f"{source.schema}.{source.table}")
+                return parent, attr_map
+    raise DataJointError(
+        f'Dependency "{ref}" is not supported (yet). Use a base table or its projection.'
+    )
+
+
+class Table(QueryExpression, metaclass=TableMeta):
+    """A base table. Subclasses are declared with a ``definition`` and a schema decorator."""
+
+    database: str | None = None
+    definition: str = ""
+    declaration_context: dict[str, Any] | None = None
+    tier_prefix: str = ""
+    _table_name: str | None = None
+
+    # ---- identity --------------------------------------------------------------------------
+    @classmethod
+    def class_name(cls) -> str:
+        return cls.__name__
+
+    @property
+    def table_name(self) -> str:
+        if self._table_name is None:
+            raise DataJointError(f"Class {type(self).__name__} is not associated with a schema.")
+        return self._table_name
+
+    @property
+    def connection(self) -> Any:
+        if self._connection is None:
+            raise DataJointError(f"Table {type(self).__name__} has no connection: activate its schema.")
+        return self._connection
+
+    @property
+    def full_table_name(self) -> str:
+        return self.connection.dialect.full_table_name(self.database, self.table_name)
+
+    @property
+    def _source(self) -> m.Node:  # type: ignore[override]
+        return m.TableSource(self.database, self.table_name)
+
+    @_source.setter
+    def _source(self, value: m.Node) -> None:
+        pass  # a base table's source is always itself
+
+    @property
+    def heading(self) -> Heading:
+        return load_heading(self.connection, self.database, self.table_name)
+
+    @property
+    def is_declared(self) -> bool:
+        return self.table_name in self.connection.introspection.list_tables(
+            self.connection.run, self.database
+        )
+
+    # ---- declaration -----------------------------------------------------------------------
+    def _compile(self, context: dict[str, Any]):
+        from .settings import config
+
+        dialect = self.connection.dialect
+        limit = dialect.max_table_name_length
+        if len(self.table_name) > limit:
+            raise DataJointError(f"Table name `{self.table_name}` exceeds the max length of {limit}")
+        return compile_definition(
+            self.definition,
+            dialect=dialect,
+            schema=self.database,
+            table=self.table_name,
+            context=context,
+            auto_populated=getattr(self, "_auto_populated", False),
+            settings=getattr(self.connection, "config", config),
+            is_manual=self.tier_prefix == "" and not getattr(self, "_master", None),
+        )
+
+    def declare(self, context: dict[str, Any] | None = None) -> None:
+        """Create the table (CREATE TABLE IF NOT EXISTS) and record its lineage."""
+        conn = self.connection
+        if conn.in_transaction:
+            raise DataJointError(
+                "Cannot declare new tables inside a transaction, e.g. from inside a populate/make call"
+            )
+        compiled = self._compile(context if context is not None else (self.declaration_context or {}))
+        ensure_lineage_table(conn, self.database)
+        statements = conn.dialect.create_table_sql(compiled.spec)
+        transactional = conn.dialect.capabilities.transactional_ddl
+        try:
+            if transactional:
+                with conn.transaction:
+                    for sql in statements:
+                        conn.query(sql)
+                    write_lineage(conn, self.database, self.table_name, compiled.lineage)
+            else:
+                for sql in statements:
+                    conn.query(sql)
+                try:
+                    write_lineage(conn, self.database, self.table_name, compiled.lineage)
+                except Exception:
+                    self._drop_statements()
+                    raise
+        except AccessError:
+            heading_cache(conn).pop((self.database, self.table_name), None)
+            if not self.is_declared:
+                raise AccessError(
+                    f"Cannot declare table {self.full_table_name}. Check that you have CREATE "
+                    f"privilege on schema `{self.database}` and REFERENCES privilege on any "
+                    "referenced parent tables."
+                ) from None
+        heading_cache(conn).pop((self.database, self.table_name), None)
+        conn.dependencies.clear()
+
+    # ---- writing ---------------------------------------------------------------------------
+    def insert(self, rows: Any, replace: bool = False, skip_duplicates: bool = False,
+               ignore_extra_fields: bool = False, allow_direct_insert: bool | None = None,
+               chunk_size: int | None = None) -> None:
+        """Insert rows (dicts, records, DataFrame, query expression, ...), all or nothing."""
+        from .insert import insert_rows
+
+        insert_rows(self, rows, replace=replace, skip_duplicates=skip_duplicates,
+                    ignore_extra_fields=ignore_extra_fields,
+                    allow_direct_insert=allow_direct_insert, chunk_size=chunk_size)
+
+    def insert1(self, row: Any, **kwargs: Any) -> None:
+        """Insert one row."""
+        self.insert((row,), **kwargs)
+
+    # ---- dropping --------------------------------------------------------------------------
+    def _drop_statements(self) -> None:
+        for sql in self.connection.dialect.drop_table_sql(self.database, self.table_name):
+            self.connection.query(sql)
+
+    def drop_quick(self) -> None:
+        """Drop this table with no cascade and no prompt (its lineage rows go too)."""
+        conn = self.connection
+        if not self.is_declared:
+            logger.info("Nothing to drop: table %s is not declared", self.full_table_name)
+            return
+        delete_lineage(conn, self.database, self.table_name)
+        self._drop_statements()
+        heading_cache(conn).pop((self.database, self.table_name), None)
+        conn.dependencies.clear()
+        logger.info("Dropped table %s", self.full_table_name)
+
+    def drop(self, prompt: bool | None = None, part_integrity: str = "enforce") -> None:
+        """Drop this table and every table that depends on it, leaves first."""
+        from .settings import config
+
+        if part_integrity not in ("enforce", "ignore"):
+            raise ValueError(f"part_integrity must be 'enforce' or 'ignore', got {part_integrity!r}")
+        if self._restriction:
+            raise DataJointError(
+                "A table with an applied restriction cannot be dropped. "
+                "Call drop() on the unrestricted Table."
+            )
+        conn = self.connection
+        if not self.is_declared:
+            logger.info("Nothing to drop: table %s is not declared", self.full_table_name)
+            return
+        deps = conn.dependencies
+        deps.load(schema_names=set(conn.schemas) | {self.database})
+        names = deps.descendants(f"{self.database}.{self.table_name}")
+        tables = [FreeTable(conn, name) for name in names]
+        if prompt is None:
+            prompt = config.safemode
+        if prompt:
+            for table in tables:
+                logger.info("%s (%d tuples)", table.full_table_name, len(table))
+            if input("Proceed? [yes, No]: ").strip().lower() != "yes":
+                logger.info("Drop cancelled")
+                return
+        for table in reversed(tables):
+            table.drop_quick()
+
+    # ---- navigation and description --------------------------------------------------------
+    def _node(self) -> str:
+        return f"{self.database}.{self.table_name}"
+
+    def _loaded_dependencies(self):
+        deps = self.connection.dependencies
+        deps.load(force=False, schema_names=set(self.connection.schemas) | {self.database})
+        return deps
+
+    def parents(self, primary: bool | None = None, as_objects: bool = False,
+                foreign_key_info: bool = False) -> list[Any]:
+        """Tables this table references."""
+        edges = self._loaded_dependencies().parents(self._node(), primary)
+        return self._edge_result(edges, as_objects, foreign_key_info)
+
+    def children(self, primary: bool | None = None, as_objects: bool = False,
+                 foreign_key_info: bool = False) -> list[Any]:
+        """Tables that reference this table."""
+        edges = self._loaded_dependencies().children(self._node(), primary)
+        return self._edge_result(edges, as_objects, foreign_key_info)
+
+    def _edge_result(self, edges: list[tuple[str, dict]], as_objects: bool, info: bool) -> list[Any]:
+        out = []
+        for name, props in edges:
+            item = FreeTable(self.connection, name) if as_objects else self._quoted(name)
+            out.append((item, props) if info else item)
+        return out
+
+    def _quoted(self, node: str) -> str:
+        schema, _, table = node.partition(".")
+        return self.connection.dialect.full_table_name(schema, table)
+
+    def ancestors(self, as_objects: bool = False) -> list[Any]:
+        names = self._loaded_dependencies().ancestors(self._node())
+        return [FreeTable(self.connection, n) if as_objects else self._quoted(n) for n in names]
+
+    def descendants(self, as_objects: bool = False) -> list[Any]:
+        names = self._loaded_dependencies().descendants(self._node())
+        return [FreeTable(self.connection, n) if as_objects else self._quoted(n) for n in names]
+
+    def describe(self, context: dict[str, Any] | None = None, printout: bool = False) -> str:
+        """The definition that declares this table again."""
+        from .describe import describe_table
+
+        text = describe_table(self, context)
+        if printout:
+            logger.info("\n" + text)
+        return text
+
+
+class FreeTable(Table):
+    """A table addressed by its name, with no class: ``FreeTable(conn, "schema.table")``."""
+
+    def __init__(self, conn_or_name: Any, full_table_name: str | None = None) -> None:
+        if full_table_name is None:
+            from .connection import conn, guard_global_state
+
+            guard_global_state()
+            connection, full_table_name = conn(), conn_or_name
+        else:
+            connection = conn_or_name
+        schema, table = _split_full_name(full_table_name)
+        self._connection = connection
+        self.database = schema
+        self._table_name = table
+        self._restriction = ()
+
+    def __repr__(self) -> str:
+        return f"FreeTable({self.full_table_name})\n" + super().__repr__()
+
+
+def _split_full_name(name: str) -> tuple[str, str]:
+    """``schema.table``, `` `schema`.`table` `` or ``"schema"."table"`` -> (schema, table)."""
+    cleaned = name.replace("`", "").replace('"', "")
+    schema, sep, table = cleaned.partition(".")
+    if not sep:
+        raise DataJointError(f"Full table name {name} must have the form schema.table")
+    return schema, table

@@ -1,0 +1,44 @@
+"""Connections and throwaway schemas for tests, on any backend."""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from ..connection import Connection
+from . import servers
+
+_counter = itertools.count()
+
+
+def make_connection(backend: str, sqlite_file: Path | str | None = None) -> Connection:
+    """A new connection to the test server of ``backend`` (a file database for sqlite)."""
+    if backend == "sqlite":
+        return Connection(backend="sqlite", database_name=str(sqlite_file or ":memory:"))
+    p = servers.connect_params(backend)
+    return Connection(
+        p.host, p.user, p.password, p.port, use_tls=False, backend=backend,
+        database_name=p.database_name,
+    )
+
+
+def unique_schema_name(prefix: str = "djtest") -> str:
+    """A schema name no other test process uses at the same time."""
+    return f"{prefix}_{os.getpid()}_{next(_counter)}"
+
+
+@contextmanager
+def throwaway_schema(connection: Connection, prefix: str = "djtest") -> Iterator[object]:
+    """A fresh activated Schema, dropped (with its tables) afterwards."""
+    from ..schema import Schema
+
+    schema = Schema(unique_schema_name(prefix), connection=connection)
+    try:
+        yield schema
+    finally:
+        if connection.in_transaction:
+            connection.cancel_transaction()
+        schema.drop(prompt=False)

@@ -1,0 +1,101 @@
+"""The table tiers users subclass: Manual, Lookup, Imported, Computed and Part (SPEC §3.1)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from .errors import DataJointError
+from .table import Table, to_snake_case
+
+_CLASS_NAME = re.compile(r"^[A-Z][A-Za-z0-9]*$")
+
+
+def checked_class_name(name: str) -> str:
+    """The class name with underscores removed, after the CamelCase check (SPEC §3.1)."""
+    import warnings
+
+    if "_" in name:
+        warnings.warn(
+            f"Table class name `{name}` contains underscores. "
+            "CamelCase names without underscores are recommended.",
+            UserWarning,
+            stacklevel=4,
+        )
+        name = name.replace("_", "")
+    if not _CLASS_NAME.match(name):
+        raise DataJointError(
+            f"Table class name `{name}` is invalid. Class names must be in CamelCase, "
+            "starting with a capital letter."
+        )
+    return name
+
+
+class UserTable(Table):
+    """A table declared by a class with a ``definition``; its name comes from the class name."""
+
+    tier_prefix = ""
+    _auto_populated = False
+
+    @property
+    def table_name(self) -> str:
+        cls = type(self)
+        if cls.__dict__.get("_table_name_cache") is None:
+            cls._table_name_cache = self.tier_prefix + to_snake_case(checked_class_name(cls.__name__))
+        return cls._table_name_cache
+
+
+class Manual(UserTable):
+    """Data entered by hand or by external tools."""
+
+    tier_prefix = ""
+
+
+class Lookup(UserTable):
+    """Small reference tables; ``contents`` rows are inserted when the table is declared."""
+
+    tier_prefix = "#"
+    contents: Any = None
+
+
+class Imported(UserTable):
+    """Data brought in from outside by ``populate()``."""
+
+    tier_prefix = "_"
+    _auto_populated = True
+
+
+class Computed(UserTable):
+    """Data computed from other tables by ``populate()``."""
+
+    tier_prefix = "__"
+    _auto_populated = True
+
+
+class Part(UserTable):
+    """A part of a master table's entries; declared as a nested class of the master."""
+
+    _master: type[Table] | None = None
+
+    @property
+    def master(self) -> type[Table]:
+        if self._master is None:
+            raise DataJointError(f"Part table {type(self).__name__} has no master.")
+        return self._master
+
+    @property
+    def table_name(self) -> str:
+        cls = type(self)
+        if cls.__dict__.get("_table_name_cache") is None:
+            part = to_snake_case(checked_class_name(cls.__name__))
+            cls._table_name_cache = self.master().table_name + "__" + part
+        return cls._table_name_cache
+
+    @property
+    def _auto_populated(self) -> bool:  # type: ignore[override]
+        return False
+
+
+Entry = Manual
+Ingest = Imported
+Compute = Computed
