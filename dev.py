@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Developer entry point: needs only Python 3.11+.
 
-    python3 dev.py demo          set up .venv and run the demo pipeline on embedded SQLite
-    python3 dev.py test [args]   set up .venv and run the whole test suite (args go to pytest)
-    python3 dev.py setup         only create/refresh .venv with every package installed editable
+python3 dev.py demo          set up .venv and run the demo pipeline on embedded SQLite
+python3 dev.py test [args]   set up .venv and run the whole test suite (args go to pytest)
+python3 dev.py setup         only create/refresh .venv with every package installed editable
 """
 
 from __future__ import annotations
@@ -34,7 +34,9 @@ def python() -> Path:
 
 def setup() -> None:
     """Create .venv and install every package editable, unless nothing changed since last time."""
-    inputs = [ROOT / "requirements-dev.txt"] + [ROOT / "packages" / p / "pyproject.toml" for p in PACKAGES]
+    inputs = [ROOT / "requirements-dev.txt"] + [
+        ROOT / "packages" / p / "pyproject.toml" for p in PACKAGES
+    ]
     digest = hashlib.sha256(b"".join(p.read_bytes() for p in inputs)).hexdigest()
     stamp = VENV / ".dj-setup"
     if stamp.exists() and stamp.read_text() == digest and python().exists():

@@ -65,14 +65,24 @@ def main() -> None:
 
     Subject.insert(
         [
-            {"subject_id": 1, "species": "mouse", "sex": "F", "date_of_birth": datetime.date(2026, 1, 5)},
+            {
+                "subject_id": 1,
+                "species": "mouse",
+                "sex": "F",
+                "date_of_birth": datetime.date(2026, 1, 5),
+            },
             {"subject_id": 2, "species": "rat", "sex": "M", "date_of_birth": None},
         ]
     )
     Session.insert1({"subject_id": 1, "session": 1, "session_date": datetime.date(2026, 3, 1)})
     Session.Trial.insert(
-        {"subject_id": 1, "session": 1, "trial": t, "outcome": "hit" if t % 3 else "miss",
-         "reaction_time": 0.25 + t / 100}
+        {
+            "subject_id": 1,
+            "session": 1,
+            "trial": t,
+            "outcome": "hit" if t % 3 else "miss",
+            "reaction_time": 0.25 + t / 100,
+        }
         for t in range(1, 7)
     )
     print(f"Backend: {Session.connection.backend.name}; tables: {schema.list_tables()}")

@@ -14,7 +14,7 @@ CATALOG = "~catalog"
 
 BOOTSTRAP = (
     f"CREATE TABLE IF NOT EXISTS `{SCHEMATA}` (schema_name TEXT PRIMARY KEY NOT NULL)",
-    f'CREATE TABLE IF NOT EXISTS `{CATALOG}` ('
+    f"CREATE TABLE IF NOT EXISTS `{CATALOG}` ("
     "schema_name TEXT NOT NULL, table_name TEXT NOT NULL, column_name TEXT NOT NULL, "
     "sql_type TEXT NOT NULL DEFAULT '', comment TEXT NOT NULL DEFAULT '', "
     "PRIMARY KEY (schema_name, table_name, column_name))",

@@ -87,13 +87,13 @@ class SQLiteDialect(BaseDialect):
 
     # ---- DDL -------------------------------------------------------------------------------
     def create_schema_sql(self, schema: str) -> list[str]:
-        return [f'INSERT INTO `{SCHEMATA}` (schema_name) VALUES ({self.string_literal(schema)})']
+        return [f"INSERT INTO `{SCHEMATA}` (schema_name) VALUES ({self.string_literal(schema)})"]
 
     def drop_schema_sql(self, schema: str) -> list[str]:
         name = self.string_literal(schema)
         return [
-            f'DELETE FROM `{CATALOG}` WHERE schema_name = {name}',
-            f'DELETE FROM `{SCHEMATA}` WHERE schema_name = {name}',
+            f"DELETE FROM `{CATALOG}` WHERE schema_name = {name}",
+            f"DELETE FROM `{SCHEMATA}` WHERE schema_name = {name}",
         ]
 
     def default_literal(self, column: ColumnSpec) -> str | None:
@@ -126,9 +126,15 @@ class SQLiteDialect(BaseDialect):
             # an autoincrement key must be the rowid alias: declare the key inline
             statements = super().create_table_sql(spec)
             col = self.quote(auto[0].name)
-            statements[0] = statements[0].replace(
-                f"{col} integer NOT NULL", f"{col} integer PRIMARY KEY AUTOINCREMENT NOT NULL", 1
-            ).replace(f",\n  PRIMARY KEY ({col})", "", 1)
+            statements[0] = (
+                statements[0]
+                .replace(
+                    f"{col} integer NOT NULL",
+                    f"{col} integer PRIMARY KEY AUTOINCREMENT NOT NULL",
+                    1,
+                )
+                .replace(f",\n  PRIMARY KEY ({col})", "", 1)
+            )
             return statements
         return super().create_table_sql(spec)
 
@@ -141,8 +147,8 @@ class SQLiteDialect(BaseDialect):
                 f"{self.string_literal(c.comment)})"
             )
         return [
-            f'DELETE FROM `{CATALOG}` WHERE schema_name = {s} AND table_name = {t}',
-            f'INSERT INTO `{CATALOG}` (schema_name, table_name, column_name, sql_type, comment) '
+            f"DELETE FROM `{CATALOG}` WHERE schema_name = {s} AND table_name = {t}",
+            f"INSERT INTO `{CATALOG}` (schema_name, table_name, column_name, sql_type, comment) "
             "VALUES " + ", ".join(rows),
         ]
 
@@ -160,7 +166,7 @@ class SQLiteDialect(BaseDialect):
         s, t = self.string_literal(schema), self.string_literal(table)
         return [
             f"DROP TABLE IF EXISTS {self.full_table_name(schema, table)}",
-            f'DELETE FROM `{CATALOG}` WHERE schema_name = {s} AND table_name = {t}',
+            f"DELETE FROM `{CATALOG}` WHERE schema_name = {s} AND table_name = {t}",
         ]
 
     # ---- values ----------------------------------------------------------------------------

@@ -70,4 +70,3 @@ class SQLiteDriver:
         if as_dict:
             cursor.row_factory = _dict_factory
         return cursor
-

@@ -33,10 +33,10 @@ class SQLiteIntrospection:
     """Catalog queries for the one-file layout described in :mod:`dj_backend_sqlite.catalog`."""
 
     def list_schemas(self, run: Runner) -> list[str]:
-        return [r[0] for r in run(f'SELECT schema_name FROM `{SCHEMATA}` ORDER BY schema_name', [])]
+        return [r[0] for r in run(f"SELECT schema_name FROM `{SCHEMATA}` ORDER BY schema_name", [])]
 
     def schema_exists(self, run: Runner, schema: str) -> bool:
-        return bool(run(f'SELECT 1 FROM `{SCHEMATA}` WHERE schema_name = ?', [schema]))
+        return bool(run(f"SELECT 1 FROM `{SCHEMATA}` WHERE schema_name = ?", [schema]))
 
     def list_tables(self, run: Runner, schema: str) -> list[str]:
         rows = run(
@@ -51,7 +51,7 @@ class SQLiteIntrospection:
         declared = {
             r[0]: (r[1], r[2])
             for r in run(
-                f'SELECT column_name, sql_type, comment FROM `{CATALOG}` '
+                f"SELECT column_name, sql_type, comment FROM `{CATALOG}` "
                 "WHERE schema_name = ? AND table_name = ?",
                 [schema, table],
             )
@@ -60,7 +60,7 @@ class SQLiteIntrospection:
         autoincrement = bool(create_sql) and "AUTOINCREMENT" in (create_sql[0][0] or "").upper()
         out = []
         for _cid, col, col_type, notnull, default, pk in run(
-            "SELECT cid, name, type, \"notnull\", dflt_value, pk FROM pragma_table_info(?) ORDER BY cid",
+            'SELECT cid, name, type, "notnull", dflt_value, pk FROM pragma_table_info(?) ORDER BY cid',
             [name],
         ):
             sql_type, comment = declared.get(col, (col_type.lower(), ""))
@@ -80,14 +80,16 @@ class SQLiteIntrospection:
 
     def table_comment(self, run: Runner, schema: str, table: str) -> str:
         rows = run(
-            f'SELECT comment FROM `{CATALOG}` '
+            f"SELECT comment FROM `{CATALOG}` "
             "WHERE schema_name = ? AND table_name = ? AND column_name = ''",
             [schema, table],
         )
         return rows[0][0] if rows else ""
 
     def primary_key_order(self, run: Runner, schema: str, table: str) -> list[str]:
-        rows = run("SELECT name, pk FROM pragma_table_info(?) WHERE pk > 0", [physical_name(schema, table)])
+        rows = run(
+            "SELECT name, pk FROM pragma_table_info(?) WHERE pk > 0", [physical_name(schema, table)]
+        )
         return [r[0] for r in sorted(rows, key=lambda r: r[1])]
 
     def foreign_keys(self, run: Runner, schemas: Sequence[str]) -> list[ForeignKeyInfo]:
@@ -126,7 +128,9 @@ class SQLiteIntrospection:
             if origin == "pk":
                 continue
             cols = run("SELECT name FROM pragma_index_info(?) ORDER BY seqno", [index_name])
-            out.append(IndexInfo(name=index_name, columns=tuple(c[0] for c in cols), unique=bool(unique)))
+            out.append(
+                IndexInfo(name=index_name, columns=tuple(c[0] for c in cols), unique=bool(unique))
+            )
         return out
 
     def _references(self, run: Runner) -> list[tuple[str, str]]:

@@ -31,7 +31,9 @@ __author__ = "DataJoint Contributors"
 logger = _logging.getLogger("datajoint")
 if not logger.handlers:
     _handler = _logging.StreamHandler()
-    _handler.setFormatter(_logging.Formatter("[%(asctime)s][%(levelname)s]: %(message)s", "%Y-%m-%d %H:%M:%S"))
+    _handler.setFormatter(
+        _logging.Formatter("[%(asctime)s][%(levelname)s]: %(message)s", "%Y-%m-%d %H:%M:%S")
+    )
     logger.addHandler(_handler)
 
 __all__ = [

@@ -51,7 +51,9 @@ class Dependencies(nx.MultiDiGraph):
                 if table.startswith("~"):
                     continue
                 columns = intro.columns(run, schema, table)
-                self.add_node(full_name(schema, table), primary_key={c.name for c in columns if c.in_key})
+                self.add_node(
+                    full_name(schema, table), primary_key={c.name for c in columns if c.in_key}
+                )
         for fk in intro.foreign_keys(run, names):
             if fk.table.startswith("~"):
                 continue

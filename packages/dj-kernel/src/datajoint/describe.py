@@ -40,7 +40,8 @@ def describe_table(table: Any, context: dict[str, Any] | None = None) -> str:
     heading = table.heading
     context = context if context is not None else (table.declaration_context or {})
     foreign_keys = [
-        fk for fk in conn.introspection.foreign_keys(conn.run, [table.database])
+        fk
+        for fk in conn.introspection.foreign_keys(conn.run, [table.database])
         if fk.table == table.table_name
     ]
     fk_by_first = {fk.columns[0]: fk for fk in foreign_keys}
@@ -74,7 +75,9 @@ def describe_table(table: Any, context: dict[str, Any] | None = None) -> str:
             continue
         if attr.name in fk_columns:
             continue
-        declared = attr.type + (" auto_increment" if attr.autoincrement and "auto_increment" not in attr.type else "")
+        declared = attr.type + (
+            " auto_increment" if attr.autoincrement and "auto_increment" not in attr.type else ""
+        )
         name = attr.name + _default_text(attr)
         comment = f"# {attr.comment}" if attr.comment else ""
         lines.append(f"{name:<20} : {declared:<28} {comment}".rstrip())

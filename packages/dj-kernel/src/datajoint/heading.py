@@ -166,8 +166,9 @@ class Heading:
     """An ordered collection of attributes; hidden attributes (names starting with ``_``) are
     kept but left out of :attr:`names`, fetches and joins."""
 
-    def __init__(self, attributes: Iterable[Attribute], *, table_comment: str = "",
-                 has_lineage: bool = True) -> None:
+    def __init__(
+        self, attributes: Iterable[Attribute], *, table_comment: str = "", has_lineage: bool = True
+    ) -> None:
         self._attributes: dict[str, Attribute] = {a.name: a for a in attributes}
         self.table_comment = table_comment
         self.has_lineage = has_lineage
@@ -224,7 +225,11 @@ class Heading:
         """A heading with just ``names`` (hidden primary-key attributes are kept)."""
         wanted = set(names)
         return Heading(
-            (a for a in self._attributes.values() if a.name in wanted or (a.in_key and a.is_hidden)),
+            (
+                a
+                for a in self._attributes.values()
+                if a.name in wanted or (a.in_key and a.is_hidden)
+            ),
             table_comment=self.table_comment,
             has_lineage=self.has_lineage,
         )

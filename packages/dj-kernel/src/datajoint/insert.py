@@ -20,7 +20,9 @@ DEFAULT_CHUNK_ROWS = 10_000
 def _rows_of(rows: Any) -> Iterable[Any]:
     """Normalise the accepted inputs to an iterable of mappings or sequences."""
     kind = type(rows).__module__.split(".")[0], type(rows).__name__
-    if kind == ("pandas", "DataFrame") or (hasattr(rows, "reset_index") and hasattr(rows, "to_dict")):
+    if kind == ("pandas", "DataFrame") or (
+        hasattr(rows, "reset_index") and hasattr(rows, "to_dict")
+    ):
         index = rows.index
         single_unnamed = getattr(index, "nlevels", 1) == 1 and index.name is None
         frame = rows.reset_index(drop=single_unnamed)
@@ -46,7 +48,8 @@ def _as_mapping(row: Any, heading_names: list[str]) -> Mapping[str, Any]:
         return {n: row[n] for n in row.dtype.names}
     if isinstance(row, Sequence) and not isinstance(row, str | bytes):
         warnings.warn(
-            "Inserting positional rows is deprecated; insert dicts instead.", DeprecationWarning,
+            "Inserting positional rows is deprecated; insert dicts instead.",
+            DeprecationWarning,
             stacklevel=4,
         )
         if len(row) != len(heading_names):
@@ -79,7 +82,9 @@ class _Encoder:
             return self.DEFAULT
         if self.attr.is_uuid and not isinstance(value, uuid.UUID):
             try:
-                value = uuid.UUID(bytes=value) if isinstance(value, bytes) else uuid.UUID(str(value))
+                value = (
+                    uuid.UUID(bytes=value) if isinstance(value, bytes) else uuid.UUID(str(value))
+                )
             except (ValueError, TypeError):
                 raise DataJointError(
                     f"badly formed UUID value {value} for attribute `{self.name}`"
@@ -152,7 +157,8 @@ def _check_empty_rows(table: Any, groups: dict[tuple[int, ...], list[list[Any]]]
     if () not in groups:
         return
     required = [
-        a.name for a in table.heading.all_attributes
+        a.name
+        for a in table.heading.all_attributes
         if not (a.autoincrement or a.nullable or a.default is not None)
     ]
     if required:
@@ -162,7 +168,10 @@ def _check_empty_rows(table: Any, groups: dict[tuple[int, ...], list[list[Any]]]
 
 
 def _write_groups(
-    table: Any, fields: list[str], groups: dict[tuple[int, ...], list[list[Any]]], mode: str,
+    table: Any,
+    fields: list[str],
+    groups: dict[tuple[int, ...], list[list[Any]]],
+    mode: str,
     chunk_size: int | None,
 ) -> None:
     conn = table.connection
@@ -192,20 +201,36 @@ def _execute_chunk(table: Any, columns: list[str], chunk: list[list[Any]], mode:
     dialect = conn.dialect
     statements: list[tuple[str, list[Any]]]
     if columns:
-        sql = dialect.insert_sql(table.database, table.table_name, columns, len(chunk),
-                                 on_duplicate=mode, primary_key=table.primary_key)
+        sql = dialect.insert_sql(
+            table.database,
+            table.table_name,
+            columns,
+            len(chunk),
+            on_duplicate=mode,
+            primary_key=table.primary_key,
+        )
         statements = [(sql, [v for row in chunk for v in row])]
     else:
-        sql = dialect.insert_sql(table.database, table.table_name, [], 1, on_duplicate=mode,
-                                 primary_key=table.primary_key)
+        sql = dialect.insert_sql(
+            table.database,
+            table.table_name,
+            [],
+            1,
+            on_duplicate=mode,
+            primary_key=table.primary_key,
+        )
         statements = [(sql, [])] * len(chunk)
     try:
         for sql, params in statements:
             conn.query(sql, params)
     except DuplicateError as error:
-        raise error.suggest("To ignore duplicate entries in insert, set skip_duplicates=True") from None
+        raise error.suggest(
+            "To ignore duplicate entries in insert, set skip_duplicates=True"
+        ) from None
     except UnknownAttributeError as error:
-        raise error.suggest("To ignore extra fields in insert, set ignore_extra_fields=True") from None
+        raise error.suggest(
+            "To ignore extra fields in insert, set ignore_extra_fields=True"
+        ) from None
 
 
 def _insert_from_query(
@@ -225,9 +250,14 @@ def _insert_from_query(
         query = query - table.proj()
     dialect = table.connection.dialect
     select_sql, params = dialect.render(query.make_select(fields))
-    head = dialect.insert_sql(table.database, table.table_name, fields, 1,
-                              on_duplicate="replace" if replace else "error",
-                              primary_key=table.primary_key)
+    head = dialect.insert_sql(
+        table.database,
+        table.table_name,
+        fields,
+        1,
+        on_duplicate="replace" if replace else "error",
+        primary_key=table.primary_key,
+    )
     sql = head[: head.index(" VALUES ")] + " " + select_sql
     with _maybe_transaction(table.connection):
         table.connection.query(sql, params)

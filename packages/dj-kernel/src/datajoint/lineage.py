@@ -17,9 +17,19 @@ def lineage_table_spec(connection: Any, schema: str) -> TableSpec:
         schema=schema,
         name=LINEAGE_TABLE,
         columns=(
-            ColumnSpec("table_name", varchar("varchar(64)", schema=schema), comment="table name within the schema"),
-            ColumnSpec("attribute_name", varchar("varchar(64)", schema=schema), comment="attribute name"),
-            ColumnSpec("lineage", varchar("varchar(255)", schema=schema), comment="origin: schema.table.attribute"),
+            ColumnSpec(
+                "table_name",
+                varchar("varchar(64)", schema=schema),
+                comment="table name within the schema",
+            ),
+            ColumnSpec(
+                "attribute_name", varchar("varchar(64)", schema=schema), comment="attribute name"
+            ),
+            ColumnSpec(
+                "lineage",
+                varchar("varchar(255)", schema=schema),
+                comment="origin: schema.table.attribute",
+            ),
         ),
         primary_key=("table_name", "attribute_name"),
     )

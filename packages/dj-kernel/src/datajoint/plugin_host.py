@@ -149,7 +149,11 @@ class PluginHost:
 
     # ---- adding plugins --------------------------------------------------------------------
     def add_plugin(
-        self, plugin: object, name: str | None = None, *, distribution: str = "(in-process)",
+        self,
+        plugin: object,
+        name: str | None = None,
+        *,
+        distribution: str = "(in-process)",
         version: str = "",
     ) -> None:
         """Add a module or object with hook implementations; its hooks run at the next load."""
@@ -184,7 +188,12 @@ class PluginHost:
             self._record_broken(source.name, PLUGIN_GROUP, source, error)
 
     def register(
-        self, kind: str, name: str, target: object, *, source: _Source | None = None,
+        self,
+        kind: str,
+        name: str,
+        target: object,
+        *,
+        source: _Source | None = None,
         aliases: tuple[str, ...] = (),
     ) -> None:
         """Record one implementation; two providers of one name are a conflict."""
@@ -303,7 +312,9 @@ class PluginHost:
             message += f" Install it with: {hint}."
         message += f" Installed: {installed}."
         if self.broken:
-            message += " Plugins that failed to load: " + "; ".join(b.describe() for b in self.broken)
+            message += " Plugins that failed to load: " + "; ".join(
+                b.describe() for b in self.broken
+            )
             raise PluginError(message) from self.broken[0].error
         raise PluginError(message)
 
@@ -317,15 +328,27 @@ class PluginHost:
         out: dict[str, Any] = {}
         for kind, registry in self.registries.items():
             out[kind + "s"] = [
-                {"name": r.name, "distribution": r.distribution, "version": r.version, "plugin": r.plugin}
+                {
+                    "name": r.name,
+                    "distribution": r.distribution,
+                    "version": r.version,
+                    "plugin": r.plugin,
+                }
                 for r in sorted(registry.values(), key=lambda r: r.name)
             ]
         out["broken"] = [
-            {"name": b.name, "group": b.group, "distribution": b.distribution,
-             "version": b.version, "error": f"{type(b.error).__name__}: {b.error}"}
+            {
+                "name": b.name,
+                "group": b.group,
+                "distribution": b.distribution,
+                "version": b.version,
+                "error": f"{type(b.error).__name__}: {b.error}",
+            }
             for b in self.broken
-        ] + [{"name": name, "group": kind, "distribution": "", "version": "", "error": str(err)}
-             for (kind, name), err in self.conflicts.items()]
+        ] + [
+            {"name": name, "group": kind, "distribution": "", "version": "", "error": str(err)}
+            for (kind, name), err in self.conflicts.items()
+        ]
         return out
 
 

@@ -89,7 +89,9 @@ class Schema:
         from .settings import config
 
         if getattr(config.database, "database_prefix", ""):
-            warnings.warn("database.database_prefix is deprecated and is not applied.", DeprecationWarning)
+            warnings.warn(
+                "database.database_prefix is deprecated and is not applied.", DeprecationWarning
+            )
         self.database = schema_name
         conn_ = self.connection
         if not self._exists_in_catalog():
@@ -155,7 +157,11 @@ class Schema:
         cls._connection = self.connection
         cls.declaration_context = context
         cls._table_name_cache = None
-        if isinstance(cls.definition, str) and cls.definition and "Table definition:" not in (cls.__doc__ or ""):
+        if (
+            isinstance(cls.definition, str)
+            and cls.definition
+            and "Table definition:" not in (cls.__doc__ or "")
+        ):
             cls.__doc__ = (cls.__doc__ or "") + "\nTable definition:\n\n" + cls.definition
         instance = cls()
         if not instance.is_declared and self._create_tables:
@@ -183,7 +189,7 @@ class Schema:
         deps = self.connection.dependencies
         deps.load(force=False, schema_names=set(self.connection.schemas) | {self.database})
         prefix = self.database + "."
-        ordered = [n[len(prefix):] for n in deps.topo_sort() if n.startswith(prefix)]
+        ordered = [n[len(prefix) :] for n in deps.topo_sort() if n.startswith(prefix)]
         rest = [t for t in self._table_names() if not t.startswith("~") and t not in ordered]
         return ordered + sorted(rest)
 
@@ -274,14 +280,17 @@ class Schema:
             return
         if prompt is None:
             prompt = config.safemode
-        if prompt and input(f"Proceed to delete entire schema `{self.database}`? [yes, No]: ") != "yes":
+        if (
+            prompt
+            and input(f"Proceed to delete entire schema `{self.database}`? [yes, No]: ") != "yes"
+        ):
             return
         try:
             if not conn_.dialect.capabilities.drop_schema_cascades:
                 deps = conn_.dependencies
                 deps.load(schema_names=set(conn_.schemas) | {self.database})
                 prefix = self.database + "."
-                ordered = [n[len(prefix):] for n in deps.topo_sort() if n.startswith(prefix)]
+                ordered = [n[len(prefix) :] for n in deps.topo_sort() if n.startswith(prefix)]
                 names = self._table_names()
                 for table in reversed(ordered + [t for t in names if t not in ordered]):
                     for sql in conn_.dialect.drop_table_sql(self.database, table):

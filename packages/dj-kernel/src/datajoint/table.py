@@ -17,11 +17,51 @@ logger = logging.getLogger("datajoint")
 
 #: methods and properties that work on the class itself (``Table.insert(...)``)
 CLASS_LEVEL_API = frozenset(
-    """to_dicts fetch1 keys insert insert1 drop drop_quick describe proj restrict heading
-    primary_key full_table_name is_declared parents children ancestors descendants make_sql
-    cursor restriction delete delete_quick update1 alter join aggr extend to_pandas to_arrays
-    fetch head tail preview validate populate progress key_source parts insert_dataframe
-    connection table_name master""".split()
+    [
+        "to_dicts",
+        "fetch1",
+        "keys",
+        "insert",
+        "insert1",
+        "drop",
+        "drop_quick",
+        "describe",
+        "proj",
+        "restrict",
+        "heading",
+        "primary_key",
+        "full_table_name",
+        "is_declared",
+        "parents",
+        "children",
+        "ancestors",
+        "descendants",
+        "make_sql",
+        "cursor",
+        "restriction",
+        "delete",
+        "delete_quick",
+        "update1",
+        "alter",
+        "join",
+        "aggr",
+        "extend",
+        "to_pandas",
+        "to_arrays",
+        "fetch",
+        "head",
+        "tail",
+        "preview",
+        "validate",
+        "populate",
+        "progress",
+        "key_source",
+        "parts",
+        "insert_dataframe",
+        "connection",
+        "table_name",
+        "master",
+    ]
 )
 
 
@@ -114,7 +154,9 @@ def resolve_reference(ref: str, context: dict[str, Any], line: str) -> tuple[Any
     try:
         target = eval(ref, dict(context))  # the definition's own Python expression
     except Exception as error:
-        raise DataJointError(f"Foreign key reference {ref} could not be resolved: {error}") from None
+        raise DataJointError(
+            f"Foreign key reference {ref} could not be resolved: {error}"
+        ) from None
     if isinstance(target, type) and issubclass(target, Table):
         target = target()
     if isinstance(target, Table) and not target._restriction:
@@ -154,7 +196,9 @@ class Table(QueryExpression, metaclass=TableMeta):
     @property
     def connection(self) -> Any:
         if self._connection is None:
-            raise DataJointError(f"Table {type(self).__name__} has no connection: activate its schema.")
+            raise DataJointError(
+                f"Table {type(self).__name__} has no connection: activate its schema."
+            )
         return self._connection
 
     @property
@@ -186,7 +230,9 @@ class Table(QueryExpression, metaclass=TableMeta):
         dialect = self.connection.dialect
         limit = dialect.max_table_name_length
         if len(self.table_name) > limit:
-            raise DataJointError(f"Table name `{self.table_name}` exceeds the max length of {limit}")
+            raise DataJointError(
+                f"Table name `{self.table_name}` exceeds the max length of {limit}"
+            )
         return compile_definition(
             self.definition,
             dialect=dialect,
@@ -205,7 +251,9 @@ class Table(QueryExpression, metaclass=TableMeta):
             raise DataJointError(
                 "Cannot declare new tables inside a transaction, e.g. from inside a populate/make call"
             )
-        compiled = self._compile(context if context is not None else (self.declaration_context or {}))
+        compiled = self._compile(
+            context if context is not None else (self.declaration_context or {})
+        )
         ensure_lineage_table(conn, self.database)
         statements = conn.dialect.create_table_sql(compiled.spec)
         transactional = conn.dialect.capabilities.transactional_ddl
@@ -235,15 +283,27 @@ class Table(QueryExpression, metaclass=TableMeta):
         conn.dependencies.clear()
 
     # ---- writing ---------------------------------------------------------------------------
-    def insert(self, rows: Any, replace: bool = False, skip_duplicates: bool = False,
-               ignore_extra_fields: bool = False, allow_direct_insert: bool | None = None,
-               chunk_size: int | None = None) -> None:
+    def insert(
+        self,
+        rows: Any,
+        replace: bool = False,
+        skip_duplicates: bool = False,
+        ignore_extra_fields: bool = False,
+        allow_direct_insert: bool | None = None,
+        chunk_size: int | None = None,
+    ) -> None:
         """Insert rows (dicts, records, DataFrame, query expression, ...), all or nothing."""
         from .insert import insert_rows
 
-        insert_rows(self, rows, replace=replace, skip_duplicates=skip_duplicates,
-                    ignore_extra_fields=ignore_extra_fields,
-                    allow_direct_insert=allow_direct_insert, chunk_size=chunk_size)
+        insert_rows(
+            self,
+            rows,
+            replace=replace,
+            skip_duplicates=skip_duplicates,
+            ignore_extra_fields=ignore_extra_fields,
+            allow_direct_insert=allow_direct_insert,
+            chunk_size=chunk_size,
+        )
 
     def insert1(self, row: Any, **kwargs: Any) -> None:
         """Insert one row."""
@@ -271,7 +331,9 @@ class Table(QueryExpression, metaclass=TableMeta):
         from .settings import config
 
         if part_integrity not in ("enforce", "ignore"):
-            raise ValueError(f"part_integrity must be 'enforce' or 'ignore', got {part_integrity!r}")
+            raise ValueError(
+                f"part_integrity must be 'enforce' or 'ignore', got {part_integrity!r}"
+            )
         if self._restriction:
             raise DataJointError(
                 "A table with an applied restriction cannot be dropped. "
@@ -305,19 +367,23 @@ class Table(QueryExpression, metaclass=TableMeta):
         deps.load(force=False, schema_names=set(self.connection.schemas) | {self.database})
         return deps
 
-    def parents(self, primary: bool | None = None, as_objects: bool = False,
-                foreign_key_info: bool = False) -> list[Any]:
+    def parents(
+        self, primary: bool | None = None, as_objects: bool = False, foreign_key_info: bool = False
+    ) -> list[Any]:
         """Tables this table references."""
         edges = self._loaded_dependencies().parents(self._node(), primary)
         return self._edge_result(edges, as_objects, foreign_key_info)
 
-    def children(self, primary: bool | None = None, as_objects: bool = False,
-                 foreign_key_info: bool = False) -> list[Any]:
+    def children(
+        self, primary: bool | None = None, as_objects: bool = False, foreign_key_info: bool = False
+    ) -> list[Any]:
         """Tables that reference this table."""
         edges = self._loaded_dependencies().children(self._node(), primary)
         return self._edge_result(edges, as_objects, foreign_key_info)
 
-    def _edge_result(self, edges: list[tuple[str, dict]], as_objects: bool, info: bool) -> list[Any]:
+    def _edge_result(
+        self, edges: list[tuple[str, dict]], as_objects: bool, info: bool
+    ) -> list[Any]:
         out = []
         for name, props in edges:
             item = FreeTable(self.connection, name) if as_objects else self._quoted(name)

@@ -41,7 +41,9 @@ class UserTable(Table):
     def table_name(self) -> str:
         cls = type(self)
         if cls.__dict__.get("_table_name_cache") is None:
-            cls._table_name_cache = self.tier_prefix + to_snake_case(checked_class_name(cls.__name__))
+            cls._table_name_cache = self.tier_prefix + to_snake_case(
+                checked_class_name(cls.__name__)
+            )
         return cls._table_name_cache
 
 

@@ -15,7 +15,24 @@ from ..errors import DataJointError
 from . import model as m
 
 _SQL_WORDS = frozenset(
-    "is in between like and or null not interval second minute hour day month week year".split()
+    [
+        "is",
+        "in",
+        "between",
+        "like",
+        "and",
+        "or",
+        "null",
+        "not",
+        "interval",
+        "second",
+        "minute",
+        "hour",
+        "day",
+        "month",
+        "week",
+        "year",
+    ]
 )
 _BACKQUOTED = re.compile(r"`(\w+)`")
 _STRINGS = re.compile(r"'(?:[^'\\]|\\.|'')*'|\"(?:[^\"\\]|\\.)*\"")
@@ -72,7 +89,9 @@ def _mapping_condition(query: Any, condition: Mapping[str, Any]) -> m.Node | boo
         if key not in names:
             continue
         column = m.Column(key)
-        items.append(m.IsNull(column) if value is None else m.Compare(column, "=", _bind(query, key, value)))
+        items.append(
+            m.IsNull(column) if value is None else m.Compare(column, "=", _bind(query, key, value))
+        )
     if not items:
         return True
     return items[0] if len(items) == 1 else m.And(tuple(items))
@@ -96,7 +115,9 @@ def _compile(query: Any, condition: Any) -> m.Node | bool:
         return bool(condition)
     if isinstance(condition, str):
         text = condition.strip()
-        missing = attributes_in_sql(text) - set(query.heading.names) - set(query.heading.primary_key)
+        missing = (
+            attributes_in_sql(text) - set(query.heading.names) - set(query.heading.primary_key)
+        )
         if missing:
             raise DataJointError(f"Attribute `{sorted(missing)[0]}` is not found in query.")
         return m.RawSQL(f"({text})")

@@ -98,7 +98,10 @@ class QueryExpression:
         return tuple(items)
 
     def make_select(
-        self, fields: list[str] | None = None, *, include_hidden: bool = False,
+        self,
+        fields: list[str] | None = None,
+        *,
+        include_hidden: bool = False,
         distinct: bool = False,
     ) -> m.Select:
         """The query model of this expression (all visible attributes unless ``fields``)."""
@@ -117,7 +120,9 @@ class QueryExpression:
         return self.connection.dialect.render(self.make_select(fields))[0]
 
     def cursor(self, *, as_dict: bool = False, streaming: bool = False) -> Any:
-        return self.connection.execute_model(self.make_select(), as_dict=as_dict, streaming=streaming)
+        return self.connection.execute_model(
+            self.make_select(), as_dict=as_dict, streaming=streaming
+        )
 
     # ---- restriction -----------------------------------------------------------------------
     def restrict(self, condition: Any, semantic_check: bool = True) -> QueryExpression:
@@ -180,7 +185,9 @@ class QueryExpression:
         for new, value in named.items():
             text = value.strip()
             duplicate = _DUPLICATE.match(text)
-            if _IDENTIFIER.match(text) and not text.upper().startswith(("NULL", "CURRENT_TIMESTAMP")):
+            if _IDENTIFIER.match(text) and not text.upper().startswith(
+                ("NULL", "CURRENT_TIMESTAMP")
+            ):
                 renames[new] = text
             elif duplicate:
                 duplicates[new] = duplicate.group(1)
@@ -202,8 +209,13 @@ class QueryExpression:
             out.extend(attr.renamed(new) for new, old in renames.items() if old == attr.name)
             out.extend(attr.renamed(new) for new, old in duplicates.items() if old == attr.name)
         out.extend(
-            Attribute(name=new, type="expression", sql_type="expression", expression=expr,
-                      comment="calculated attribute")
+            Attribute(
+                name=new,
+                type="expression",
+                sql_type="expression",
+                expression=expr,
+                comment="calculated attribute",
+            )
             for new, expr in computed.items()
         )
         return self._derive(heading=Heading(out, has_lineage=heading.has_lineage))
@@ -211,7 +223,9 @@ class QueryExpression:
     # ---- reading ---------------------------------------------------------------------------
     def _decoders(self, names: list[str]) -> list[Any]:
         dialect = self.connection.dialect
-        return [dialect.column_decoder(self.heading[n].core, self.heading[n].sql_type) for n in names]
+        return [
+            dialect.column_decoder(self.heading[n].core, self.heading[n].sql_type) for n in names
+        ]
 
     def _rows(self, select: m.Select, names: list[str]) -> list[dict[str, Any]]:
         rows = self.connection.execute_model(select).fetchall()
@@ -228,7 +242,10 @@ class QueryExpression:
         return out
 
     def _ordered_select(
-        self, order_by: Any = None, limit: int | None = None, offset: int | None = None,
+        self,
+        order_by: Any = None,
+        limit: int | None = None,
+        offset: int | None = None,
         fields: list[str] | None = None,
     ) -> m.Select:
         select = self.make_select(fields)
@@ -248,15 +265,19 @@ class QueryExpression:
         return replace(select, order_by=tuple(order_items), limit=limit, offset=offset or 0)
 
     def to_dicts(
-        self, order_by: Any = None, limit: int | None = None, offset: int | None = None,
+        self,
+        order_by: Any = None,
+        limit: int | None = None,
+        offset: int | None = None,
         squeeze: bool = False,
     ) -> list[dict[str, Any]]:
         """Every row as a dict of decoded values."""
         names = self.heading.names
         return self._rows(self._ordered_select(order_by, limit, offset), names)
 
-    def keys(self, order_by: Any = None, limit: int | None = None, offset: int | None = None
-             ) -> list[dict[str, Any]]:
+    def keys(
+        self, order_by: Any = None, limit: int | None = None, offset: int | None = None
+    ) -> list[dict[str, Any]]:
         """The primary-key values of every row."""
         return self.proj().to_dicts(order_by=order_by, limit=limit, offset=offset)
 

@@ -60,7 +60,9 @@ class ColumnSpec:
     name: str
     sql_type: str
     nullable: bool = False
-    default: str | None = None  # SQL text of the default (a literal like 'x', NULL, CURRENT_TIMESTAMP)
+    default: str | None = (
+        None  # SQL text of the default (a literal like 'x', NULL, CURRENT_TIMESTAMP)
+    )
     comment: str = ""  # stored verbatim, e.g. ":int32:subject id"
     autoincrement: bool = False
     enum_values: tuple[str, ...] | None = None  # set when the core type is enum(...)
@@ -170,7 +172,9 @@ class Dialect(Protocol):
     def rollback_sql(self) -> str: ...
     def render(self, node: Any) -> tuple[str, list[Any]]: ...
     def encode_param(self, value: Any, core_type: str | None) -> Any: ...
-    def column_decoder(self, core_type: str | None, sql_type: str) -> Callable[[Any], Any] | None: ...
+    def column_decoder(
+        self, core_type: str | None, sql_type: str
+    ) -> Callable[[Any], Any] | None: ...
 
 
 @runtime_checkable

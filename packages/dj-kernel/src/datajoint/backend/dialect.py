@@ -63,7 +63,11 @@ class BaseDialect:
         name = core_type_name(core_type)
         if name is None or name not in self.core_types:
             raise ValueError(f"Unknown core type {core_type}")
-        if name == "json" and core_type.strip().lower() == "jsonb" and "jsonb" not in self.core_types:
+        if (
+            name == "json"
+            and core_type.strip().lower() == "jsonb"
+            and "jsonb" not in self.core_types
+        ):
             raise ValueError(f"Unknown core type {core_type}")
         return self.core_types[name].format(args=core_type_args(core_type))
 
@@ -115,9 +119,13 @@ class BaseDialect:
         lines.append("PRIMARY KEY (" + ", ".join(self.quote(c) for c in spec.primary_key) + ")")
         for fk in spec.foreign_keys:
             lines.append(
-                "FOREIGN KEY (" + ", ".join(self.quote(c) for c in fk.columns) + ") REFERENCES "
+                "FOREIGN KEY ("
+                + ", ".join(self.quote(c) for c in fk.columns)
+                + ") REFERENCES "
                 + self.full_table_name(fk.ref_schema, fk.ref_table)
-                + " (" + ", ".join(self.quote(c) for c in fk.ref_columns) + ")"
+                + " ("
+                + ", ".join(self.quote(c) for c in fk.ref_columns)
+                + ")"
                 + " ON UPDATE CASCADE ON DELETE RESTRICT"
             )
         after: list[str] = []
@@ -152,7 +160,11 @@ class BaseDialect:
     def comment_sql(self, spec: TableSpec) -> list[str]:
         """COMMENT ON statements for backends without inline comments."""
         name = self.full_table_name(spec.schema, spec.name)
-        out = [f"COMMENT ON TABLE {name} IS {self.string_literal(spec.comment)}"] if spec.comment else []
+        out = (
+            [f"COMMENT ON TABLE {name} IS {self.string_literal(spec.comment)}"]
+            if spec.comment
+            else []
+        )
         for c in spec.columns:
             if c.comment:
                 out.append(
@@ -277,7 +289,9 @@ class BaseDialect:
         return self._render(node.expr, params) + (" DESC" if node.descending else "")
 
     def _render_Select(self, node: m.Select, params: list[Any]) -> str:
-        items = "*" if node.items is None else ", ".join(self._render(i, params) for i in node.items)
+        items = (
+            "*" if node.items is None else ", ".join(self._render(i, params) for i in node.items)
+        )
         sql = ("SELECT DISTINCT " if node.distinct else "SELECT ") + items
         sql += " FROM " + self._render(node.source, params)
         if node.where is not None:

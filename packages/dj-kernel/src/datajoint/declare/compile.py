@@ -82,13 +82,15 @@ def compile_attribute(dialect: Any, schema: str, line: AttributeLine) -> ColumnS
         try:
             sql_type = dialect.core_type_sql(normalize_core_type(spec.text), schema=schema)
         except ValueError as error:
-            raise DataJointError(f"{error} in line \"{line.line}\"") from None
+            raise DataJointError(f'{error} in line "{line.line}"') from None
         if spec.core == "enum":
             enum = enum_values(spec.text)
     elif spec.kind == "native":
         logger.warning(
-            "Native type %s in line \"%s\" is not portable across backends; "
-            "consider a core type (int32, float64, varchar(n), ...).", spec.text, line.line,
+            'Native type %s in line "%s" is not portable across backends; '
+            "consider a core type (int32, float64, varchar(n), ...).",
+            spec.text,
+            line.line,
         )
         if spec.is_blob_like:
             logger.warning("Native type %s stores raw bytes without serialization.", spec.text)
@@ -97,11 +99,16 @@ def compile_attribute(dialect: Any, schema: str, line: AttributeLine) -> ColumnS
     else:
         raise DataJointError(
             f"Unknown codec: <{spec.codec}>. Ensure the codec is defined and its package "
-            f"installed (line \"{line.line}\")."
+            f'installed (line "{line.line}").'
         )
     default = default_sql(dialect, line.default)
-    if "blob" in sql_type.lower() and line.default is not None and not nullable:
-        raise DataJointError(f"The default value for blob attributes can only be NULL in:\n{line.line}")
+    # checked on every backend (not only where the native type is a BLOB) so that a definition
+    # that declares on one backend declares on all of them
+    blob_like = spec.is_blob_like or "blob" in sql_type.lower()
+    if blob_like and line.default is not None and not nullable:
+        raise DataJointError(
+            f"The default value for blob attributes can only be NULL in:\n{line.line}"
+        )
     if line.in_key and (spec.core == "json" or spec.is_blob_like or "blob" in sql_type.lower()):
         raise DataJointError("Blob or JSON attributes are not allowed in the primary key")
     return ColumnSpec(
@@ -135,7 +142,9 @@ def _compile_foreign_key(builder: _Builder, line: ForeignKeyLine, context: dict[
                     nullable=line.nullable,
                     default=None,
                     comment=attr.stored_comment,
-                    enum_values=enum_values(attr.sql_type) if attr.sql_type.startswith("enum") else None,
+                    enum_values=enum_values(attr.sql_type)
+                    if attr.sql_type.startswith("enum")
+                    else None,
                 ),
                 line.in_key,
             )
@@ -146,7 +155,9 @@ def _compile_foreign_key(builder: _Builder, line: ForeignKeyLine, context: dict[
                 logger.warning("No lineage for %s; using %s.", fallback, fallback)
                 builder.lineage[child_attr] = fallback
     builder.foreign_keys.append(
-        ForeignKeySpec(tuple(child_columns), parent.database, parent.table_name, tuple(parent_columns))
+        ForeignKeySpec(
+            tuple(child_columns), parent.database, parent.table_name, tuple(parent_columns)
+        )
     )
     if line.unique:
         builder.indexes.append(IndexSpec(tuple(child_columns), unique=True))
@@ -194,7 +205,9 @@ def compile_definition(
     for line in indexes:
         for item in line.items:
             if item not in builder.columns:
-                raise DataJointError(f'Index attribute `{item}` is not declared in line "{line.line}"')
+                raise DataJointError(
+                    f'Index attribute `{item}` is not declared in line "{line.line}"'
+                )
         builder.indexes.append(IndexSpec(line.items, unique=line.unique))
     if not builder.primary_key:
         builder.add(compile_attribute(dialect, schema, _hidden(SINGLETON, True)), True)

@@ -61,15 +61,17 @@ def is_foreign_key(line: str) -> bool:
 
 
 def _split_items(text: str) -> tuple[str, ...]:
-    return tuple(item.strip().strip("`\"") for item in text.split(",") if item.strip())
+    return tuple(item.strip().strip('`"') for item in text.split(",") if item.strip())
 
 
 def parse_attribute(line: str, in_key: bool) -> AttributeLine:
     """Parse one ``name [= default] : type [# comment]`` line."""
     match = _ATTRIBUTE.match(line)
     if not match:
-        raise DataJointError(f'Declaration error in position 0 in line "{line}": expected '
-                             '"name [= default] : type [# comment]".')
+        raise DataJointError(
+            f'Declaration error in position 0 in line "{line}": expected '
+            '"name [= default] : type [# comment]".'
+        )
     name = match.group("name")
     if name.startswith("_"):
         raise DataJointError(
@@ -83,7 +85,9 @@ def parse_attribute(line: str, in_key: bool) -> AttributeLine:
         )
     comment = (match.group("comment") or "").strip()
     if comment.startswith(":"):
-        raise DataJointError(f'An attribute comment must not start with a colon in comment "{comment}"')
+        raise DataJointError(
+            f'An attribute comment must not start with a colon in comment "{comment}"'
+        )
     default = match.group("default")
     return AttributeLine(
         name=name,
@@ -99,7 +103,9 @@ def parse_foreign_key(line: str, in_key: bool) -> ForeignKeyLine:
     """Parse ``-> [options] Reference`` (the reference is resolved later)."""
     match = _FK.match(line)
     if not match or not match.group("ref"):
-        raise DataJointError(f'Declaration error in position 0 in line "{line}": incomplete foreign key.')
+        raise DataJointError(
+            f'Declaration error in position 0 in line "{line}": incomplete foreign key.'
+        )
     options = [o.strip().lower() for o in (match.group("options") or "").split(",") if o.strip()]
     for option in options:
         if option not in FK_OPTIONS:
@@ -130,7 +136,9 @@ def parse_definition(definition: str) -> Definition:
         elif _INDEX.match(line):
             match = _INDEX.match(line)
             assert match is not None
-            parsed.append(IndexLine(_split_items(match.group("items")), bool(match.group("unique")), line))
+            parsed.append(
+                IndexLine(_split_items(match.group("items")), bool(match.group("unique")), line)
+            )
         else:
             parsed.append(parse_attribute(line, in_key))
     return Definition(table_comment, tuple(parsed))

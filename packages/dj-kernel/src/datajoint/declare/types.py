@@ -31,7 +31,9 @@ CORE_TYPE_PATTERNS: dict[str, str] = {
     "enum": r"enum\s*\(.+\)",
 }
 
-_CORE = {name: re.compile(rf"^{pattern}$", re.I | re.S) for name, pattern in CORE_TYPE_PATTERNS.items()}
+_CORE = {
+    name: re.compile(rf"^{pattern}$", re.I | re.S) for name, pattern in CORE_TYPE_PATTERNS.items()
+}
 
 #: native SQL types accepted with a warning (SPEC §3.2)
 _NATIVE = re.compile(
@@ -68,7 +70,9 @@ class TypeSpec:
 
     @property
     def is_blob_like(self) -> bool:
-        return bool(self.core == "bytes" or (self.kind == "native" and _NATIVE_BLOB.match(self.text)))
+        return bool(
+            self.core == "bytes" or (self.kind == "native" and _NATIVE_BLOB.match(self.text))
+        )
 
 
 def core_type_name(type_text: str) -> str | None:
@@ -99,7 +103,11 @@ def normalize_core_type(type_text: str) -> str:
     if name in ("bool", "json", "int8", "int16", "int32", "int64", "float32", "float64"):
         return name if name != "json" else type_text.strip().lower()
     if name == "enum":
-        return "enum(" + ",".join("'" + v.replace("'", "''") + "'" for v in enum_values(type_text)) + ")"
+        return (
+            "enum("
+            + ",".join("'" + v.replace("'", "''") + "'" for v in enum_values(type_text))
+            + ")"
+        )
     args = core_type_args(type_text)
     return name + re.sub(r"\s+", "", args)
 

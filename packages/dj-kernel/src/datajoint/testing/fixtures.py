@@ -20,7 +20,12 @@ def make_connection(backend: str, sqlite_file: Path | str | None = None) -> Conn
         return Connection(backend="sqlite", database_name=str(sqlite_file or ":memory:"))
     p = servers.connect_params(backend)
     return Connection(
-        p.host, p.user, p.password, p.port, use_tls=False, backend=backend,
+        p.host,
+        p.user,
+        p.password,
+        p.port,
+        use_tls=False,
+        backend=backend,
         database_name=p.database_name,
     )
 

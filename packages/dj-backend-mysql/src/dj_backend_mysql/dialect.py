@@ -1,0 +1,277 @@
+"""MySQLDialect: the SQL text of MySQL 8 and MariaDB 10.11+.
+
+Every statement this dialect returns is a *pyformat* string for pymysql: bound values appear as
+``%s`` and a literal percent sign is doubled (``%%``). The MySQL driver's cursors always apply
+parameter interpolation (see :mod:`dj_backend_mysql.driver`), so this holds for DDL as well.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar
+
+from datajoint.algebra import model as m
+from datajoint.backend.contract import Capabilities, ColumnSpec, OnDuplicate, TableSpec
+from datajoint.backend.dialect import BaseDialect
+from datajoint.errors import DataJointError
+
+#: the largest row count MySQL accepts in LIMIT; used when only an OFFSET is given
+MAX_LIMIT = 18446744073709551615
+
+_STRING_ESCAPES = {"\\": "\\\\", "\0": "\\0", "\x1a": "\\Z"}
+
+
+def percent_escape(sql: str) -> str:
+    """Double every ``%`` so that ``sql`` survives pyformat interpolation unchanged."""
+    return sql.replace("%", "%%")
+
+
+def mysql_string(value: str, quote: str = "'") -> str:
+    """A MySQL string literal delimited by ``quote``, escaped per MySQL's string rules."""
+    escaped = "".join(_STRING_ESCAPES.get(ch, ch) for ch in value)
+    return quote + escaped.replace(quote, "\\" + quote) + quote
+
+
+def _plain_scalar(value: Any) -> Any:
+    """Turn a numpy scalar into the matching Python scalar (pymysql cannot bind numpy types)."""
+    if type(value).__module__ == "numpy" and hasattr(value, "item"):
+        return value.item()
+    return value
+
+
+def _to_uuid_bytes(value: Any) -> Any:
+    if isinstance(value, uuid.UUID):
+        return value.bytes
+    if isinstance(value, str):
+        return uuid.UUID(value).bytes
+    return value
+
+
+def _decode_uuid(value: Any) -> Any:
+    if isinstance(value, bytes | bytearray) and len(value) == 16:
+        return uuid.UUID(bytes=bytes(value))
+    return value
+
+
+def _decode_bool(value: Any) -> Any:
+    return value if value is None else bool(value)
+
+
+def _decode_json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str | bytes | bytearray) else value
+
+
+class MySQLDialect(BaseDialect):
+    """MySQL/MariaDB SQL: backquoted identifiers, ``%s`` placeholders, inline indexes/comments."""
+
+    name: ClassVar[str] = "mysql"
+    placeholder: ClassVar[str] = "%s"
+    identifier_quote: ClassVar[str] = "`"
+    max_table_name_length: ClassVar[int] = 64
+    capabilities: ClassVar[Capabilities] = Capabilities(
+        column_positions=True,
+        inline_indexes=True,
+        inline_comments=True,
+        auto_indexes_foreign_keys=True,
+        transactional_ddl=False,
+        server_side_cursors=True,
+        having_on_aliases=True,
+        rename_column=True,
+        max_bind_parameters=60000,
+        drop_schema_cascades=True,  # DROP DATABASE drops every table in it
+    )
+    core_types: ClassVar[dict[str, str]] = {
+        "int8": "tinyint",
+        "int16": "smallint",
+        "int32": "int",
+        "int64": "bigint",
+        "float32": "float",
+        "float64": "double",
+        "bool": "tinyint",
+        "uuid": "binary(16)",
+        "bytes": "longblob",
+        "json": "json",
+        "date": "date",
+        "datetime": "datetime{args}",
+        "char": "char{args}",
+        "varchar": "varchar{args}",
+        "decimal": "decimal{args}",
+        "enum": "enum{args}",
+    }
+
+    # ---- literals --------------------------------------------------------------------------
+    def string_literal(self, value: str) -> str:
+        """A single-quoted MySQL string literal (backslashes and quotes escaped)."""
+        return mysql_string(value, "'")
+
+    def comment_literal(self, value: str) -> str:
+        """A double-quoted literal for ``COMMENT "..."`` clauses (as DataJoint writes them)."""
+        return mysql_string(value, '"')
+
+    # ---- params and values -----------------------------------------------------------------
+    def encode_param(self, value: Any, core_type: str | None) -> Any:
+        """Adapt a Python value for binding: uuid -> 16 bytes, bool -> int, json -> text."""
+        if value is None:
+            return None
+        value = _plain_scalar(value)
+        if core_type == "uuid":
+            return _to_uuid_bytes(value)
+        if core_type in ("json", "jsonb"):
+            return json.dumps(value)
+        if isinstance(value, bool):
+            return int(value)
+        return value
+
+    def column_decoder(self, core_type: str | None, sql_type: str) -> Callable[[Any], Any] | None:
+        """Decoders for uuid (bytes -> UUID), bool (int -> bool) and json (text -> value)."""
+        if core_type == "uuid":
+            return _decode_uuid
+        if core_type == "bool":
+            return _decode_bool
+        if core_type in ("json", "jsonb"):
+            return _decode_json
+        return None
+
+    # ---- DDL -------------------------------------------------------------------------------
+    def create_schema_sql(self, schema: str) -> list[str]:
+        """``CREATE DATABASE `schema```."""
+        return [percent_escape(f"CREATE DATABASE {self.quote(schema)}")]
+
+    def drop_schema_sql(self, schema: str) -> list[str]:
+        """``DROP DATABASE IF EXISTS `schema```."""
+        return [percent_escape(f"DROP DATABASE IF EXISTS {self.quote(schema)}")]
+
+    def drop_table_sql(self, schema: str, table: str) -> list[str]:
+        """``DROP TABLE IF EXISTS `schema`.`table```."""
+        return [percent_escape(s) for s in super().drop_table_sql(schema, table)]
+
+    def column_sql(self, column: ColumnSpec) -> str:
+        """One column definition, e.g. ```a` int NOT NULL DEFAULT '0' COMMENT ":int32:x"``.
+
+        The text is not percent-escaped; :meth:`create_table_sql` escapes the whole statement.
+        Blob columns only take a NULL default (SPEC §3.2); MariaDB would accept others silently.
+        """
+        if (
+            "blob" in column.sql_type.lower()
+            and column.default is not None
+            and column.default.strip().upper() != "NULL"
+        ):
+            raise DataJointError(
+                "The default value for blob attributes can only be NULL in:\n"
+                f"{column.name} = {column.default} : {column.sql_type}"
+            )
+        parts = [self.quote(column.name), column.sql_type, self.default_sql(column)]
+        if column.autoincrement:
+            parts.append(self.autoincrement_sql())
+        if column.comment:
+            parts.append("COMMENT " + self.comment_literal(column.comment))
+        return " ".join(parts)
+
+    def table_options_sql(self, spec: TableSpec) -> str:
+        """`` ENGINE=InnoDB`` plus ``, COMMENT "..."`` when the table has a comment."""
+        options = " ENGINE=InnoDB"
+        if spec.comment:
+            options += ", COMMENT " + self.comment_literal(spec.comment)
+        return options
+
+    def create_table_sql(self, spec: TableSpec) -> list[str]:
+        """One ``CREATE TABLE IF NOT EXISTS`` with inline keys, indexes and comments."""
+        return [percent_escape(s) for s in super().create_table_sql(spec)]
+
+    # ---- DML -------------------------------------------------------------------------------
+    def insert_sql(
+        self,
+        schema: str,
+        table: str,
+        columns: Sequence[str],
+        n_rows: int,
+        *,
+        on_duplicate: OnDuplicate = "error",
+        primary_key: Sequence[str] = (),
+    ) -> str:
+        """A multi-row INSERT (or REPLACE) with ``n_rows`` groups of placeholders.
+
+        ``skip`` becomes ``ON DUPLICATE KEY UPDATE `pk1`=`schema`.`table`.`pk1``` (a no-op
+        update); with no key column known at all it falls back to ``INSERT IGNORE``.
+        """
+        if n_rows < 1:
+            raise ValueError("insert_sql needs at least one row")
+        name = percent_escape(self.full_table_name(schema, table))
+        cols = percent_escape(", ".join(self.quote(c) for c in columns))
+        group = "(" + ", ".join([self.placeholder] * len(columns)) + ")"
+        verb = "REPLACE" if on_duplicate == "replace" else "INSERT"
+        key = primary_key[0] if primary_key else (columns[0] if columns else None)
+        if on_duplicate == "skip" and key is None:
+            verb = "INSERT IGNORE"
+        sql = f"{verb} INTO {name} ({cols}) VALUES " + ", ".join([group] * n_rows)
+        if on_duplicate == "skip" and key is not None:
+            qkey = percent_escape(self.quote(key))
+            sql += f" ON DUPLICATE KEY UPDATE {qkey}={name}.{qkey}"
+        return sql
+
+    def begin_sql(self) -> str:
+        """``START TRANSACTION WITH CONSISTENT SNAPSHOT``."""
+        return "START TRANSACTION WITH CONSISTENT SNAPSHOT"
+
+    # ---- dialect functions -----------------------------------------------------------------
+    def json_path_sql(self, column: str, path: str, return_type: str | None = None) -> str:
+        """``json_value(`col`, '$.path')``, cast to ``return_type`` when one is given.
+
+        ``json_value(... RETURNING T)`` is MySQL-only; ``CAST`` works on MySQL and MariaDB.
+        """
+        json_path = "$" + "".join(
+            part if part.startswith("[") else "." + part
+            for part in path.replace("[", ".[").split(".")
+            if part
+        )
+        expr = f"json_value({self.quote(column)}, {self.string_literal(json_path)})"
+        if return_type:
+            expr = f"CAST({expr} AS {return_type})"
+        return percent_escape(expr)
+
+    # ---- query model -----------------------------------------------------------------------
+    def _render_Param(self, node: m.Param, params: list[Any]) -> str:
+        # a UUID can only be compared with a binary(16) column on MySQL: bind its bytes
+        value = _plain_scalar(node.value)
+        params.append(value.bytes if isinstance(value, uuid.UUID) else value)
+        return self.placeholder
+
+    def _render_Column(self, node: m.Column, params: list[Any]) -> str:
+        return percent_escape(super()._render_Column(node, params))
+
+    def _render_TableSource(self, node: m.TableSource, params: list[Any]) -> str:
+        return percent_escape(super()._render_TableSource(node, params))
+
+    def _render_InSelect(self, node: m.InSelect, params: list[Any]) -> str:
+        # MySQL refuses LIMIT inside IN (subquery); a derived table lifts the restriction
+        cols = percent_escape(", ".join(self.quote(c) for c in node.columns))
+        neg = "NOT " if node.negate else ""
+        inner = self._render(node.select, params)
+        if node.select.limit is not None or node.select.offset:
+            inner = f"SELECT * FROM ({inner}) AS `_dj_in`"
+        return f"(({cols}) {neg}IN ({inner}))"
+
+    def _render_JoinSource(self, node: m.JoinSource, params: list[Any]) -> str:
+        if not node.using:
+            return super()._render_JoinSource(node, params)
+        left = self._render(node.left, params)
+        right = self._render(node.right, params)
+        kind = "LEFT JOIN" if node.left_outer else "JOIN"
+        cols = percent_escape(", ".join(self.quote(c) for c in node.using))
+        return f"{left} {kind} {right} USING ({cols})"
+
+    def _render_SelectItem(self, node: m.SelectItem, params: list[Any]) -> str:
+        expr = self._render(node.expr, params)
+        return f"{expr} AS {percent_escape(self.quote(node.alias))}" if node.alias else expr
+
+    def _render_SubquerySource(self, node: m.SubquerySource, params: list[Any]) -> str:
+        inner = self._render(node.select, params)
+        return f"({inner}) AS {percent_escape(self.quote(node.alias))}"
+
+    def limit_sql(self, limit: int | None, offset: int) -> str:
+        """LIMIT/OFFSET; MySQL needs a LIMIT whenever there is an OFFSET."""
+        if limit is None and offset:
+            limit = MAX_LIMIT
+        return super().limit_sql(limit, offset)

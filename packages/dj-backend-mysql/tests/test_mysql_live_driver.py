@@ -1,0 +1,158 @@
+"""Live: session settings, cursors, ping/ids, TLS policy, lost connections and access errors."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import uuid
+from typing import Any
+
+import pymysql
+import pytest
+from datajoint import errors
+from datajoint.backend.contract import Backend, ColumnSpec, TableSpec
+from datajoint.testing import servers
+
+from .conftest import Run, make_runner
+
+pytestmark = pytest.mark.backend
+
+
+def test_session_settings(backend: Backend, run: Run, raw: Any) -> None:
+    mode = set(run("SELECT @@SESSION.sql_mode", [])[0][0].split(","))
+    assert {
+        "NO_ZERO_DATE",
+        "NO_ZERO_IN_DATE",
+        "ERROR_FOR_DIVISION_BY_ZERO",
+        "STRICT_ALL_TABLES",
+        "NO_ENGINE_SUBSTITUTION",
+        "ONLY_FULL_GROUP_BY",
+    } <= mode
+    assert run("SELECT @@autocommit", [])[0][0] == 1
+    assert run("SELECT @@character_set_client", [])[0][0] == "utf8mb4"
+
+
+def test_ids_versions_and_ping(backend: Backend, raw: Any) -> None:
+    driver = backend.driver
+    assert driver.ping(raw) is True
+    cid = driver.connection_id(raw)
+    assert isinstance(cid, int) and cid > 0
+    version = driver.server_version(raw)
+    assert version and version[0].isdigit()
+
+
+def test_cursor_kinds(backend: Backend, run: Run, raw: Any, db: str) -> None:
+    spec = TableSpec(db, "many", (ColumnSpec("i", "int"), ColumnSpec("sq", "bigint")), ("i",))
+    for sql in backend.dialect.create_table_sql(spec):
+        run(sql, [])
+    n = 5000
+    run(
+        backend.dialect.insert_sql(db, "many", ("i", "sq"), n),
+        [v for i in range(n) for v in (i, i * i)],
+    )
+    query = f"SELECT i, sq FROM `{db}`.`many` ORDER BY i"
+    driver = backend.driver
+    with driver.cursor(raw, streaming=True) as cur:
+        assert isinstance(cur, pymysql.cursors.SSCursor)
+        cur.execute(query)
+        total = sum(1 for i, sq in cur if sq == i * i)
+    assert total == n
+    with driver.cursor(raw, streaming=True, as_dict=True) as cur:
+        assert isinstance(cur, pymysql.cursors.SSDictCursor)
+        cur.execute(query + " LIMIT %s", [2])
+        assert list(cur) == [{"i": 0, "sq": 0}, {"i": 1, "sq": 1}]
+    with driver.cursor(raw, as_dict=True) as cur:
+        assert isinstance(cur, pymysql.cursors.DictCursor)
+        assert not isinstance(cur, pymysql.cursors.SSCursor)
+        cur.execute(query + " LIMIT 1")
+        assert cur.fetchall() == [{"i": 0, "sq": 0}]
+    with driver.cursor(raw) as cur:
+        # no parameter list: the statement is still a pyformat string (%% is a percent sign)
+        cur.execute("SELECT '100%%'")
+        assert cur.fetchall() == (("100%",),)
+
+
+def test_ddl_with_percent_signs(backend: Backend, raw: Any, db: str) -> None:
+    spec = TableSpec(
+        db,
+        "pct",
+        (ColumnSpec("k", "varchar(8)", default="'5%'", comment="50% of it"),),
+        ("k",),
+        comment="100% done",
+    )
+    with backend.driver.cursor(raw) as cur:
+        for sql in backend.dialect.create_table_sql(spec):
+            cur.execute(sql)  # kernels may pass no parameter list for DDL
+    run = make_runner(backend, raw)
+    (info,) = backend.introspection.columns(run, db, "pct")
+    assert (info.default, info.comment) == ("5%", "50% of it")
+    assert backend.introspection.table_comment(run, db, "pct") == "100% done"
+
+
+def test_tls_policy(backend: Backend, raw: Any, caplog: pytest.LogCaptureFixture) -> None:
+    driver = backend.driver
+    base = servers.connect_params("mysql")
+    with caplog.at_level(logging.WARNING, logger="datajoint"):
+        conn = driver.connect(base)  # use_tls=None: TLS if possible, else plain with a warning
+    try:
+        tls = driver.tls_active(conn)  # type: ignore[attr-defined]
+        assert tls or any("TLS" in r.getMessage() for r in caplog.records)
+    finally:
+        driver.close(conn)
+    plain = driver.connect(dataclasses.replace(base, use_tls=False))
+    try:
+        assert not driver.tls_active(plain)  # type: ignore[attr-defined]
+    finally:
+        driver.close(plain)
+    if tls:
+        strict = driver.connect(dataclasses.replace(base, use_tls=True))
+        assert driver.tls_active(strict)  # type: ignore[attr-defined]
+        driver.close(strict)
+    else:
+        with pytest.raises(pymysql.err.OperationalError):
+            driver.connect(dataclasses.replace(base, use_tls=True))
+
+
+def test_lost_connection(backend: Backend, run: Run) -> None:
+    driver = backend.driver
+    victim = driver.connect(dataclasses.replace(servers.connect_params("mysql"), use_tls=False))
+    victim_run = make_runner(backend, victim)
+    try:
+        run("KILL %s", [driver.connection_id(victim)])
+        assert driver.ping(victim) is False
+        with pytest.raises(errors.LostConnectionError):
+            victim_run("SELECT 1", [])
+        with pytest.raises(errors.LostConnectionError):  # and again once the socket is closed
+            victim_run("SELECT 1", [])
+    finally:
+        driver.close(victim)
+        driver.close(victim)  # closing twice is harmless
+
+
+def test_access_error(backend: Backend, run: Run, db: str) -> None:
+    user = f"djtest_{uuid.uuid4().hex[:8]}"
+    password = uuid.uuid4().hex
+    spec = TableSpec(db, "secret", (ColumnSpec("k", "int"),), ("k",))
+    for sql in backend.dialect.create_table_sql(spec):
+        run(sql, [])
+    try:
+        run(f"CREATE USER '{user}'@'%%' IDENTIFIED BY %s", [password])
+        run(f"GRANT USAGE ON *.* TO '{user}'@'%%'", [])
+        params = dataclasses.replace(
+            servers.connect_params("mysql"), user=user, password=password, use_tls=False
+        )
+        try:
+            conn = backend.driver.connect(params)
+        except pymysql.err.OperationalError as error:  # e.g. an anonymous user shadows ours
+            pytest.skip(f"cannot log in as a throwaway user: {error}")
+        try:
+            limited = make_runner(backend, conn)
+            with pytest.raises(errors.AccessError) as denied:
+                limited(f"SELECT * FROM `{db}`.`secret`", [])
+            assert denied.value.args[0] == "Insufficient privileges."
+            with pytest.raises(errors.AccessError):
+                limited(f"CREATE DATABASE `{db}_x`", [])
+        finally:
+            backend.driver.close(conn)
+    finally:
+        run(f"DROP USER IF EXISTS '{user}'@'%%'", [])
