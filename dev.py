@@ -61,7 +61,8 @@ def main(argv: list[str]) -> int:
         return 0
     if command == "demo":
         return subprocess.call([str(python()), str(ROOT / "examples" / "demo.py"), *argv[1:]])
-    env = dict(os.environ, DJ_STRICT_PLUGINS="1")
+    # tests must not pick up a developer's datajoint.json or secrets
+    env = dict(os.environ, DJ_STRICT_PLUGINS="1", DJ_IGNORE_CONFIG_FILE="true")
     return subprocess.call([str(python()), "-m", "pytest", *argv[1:]], cwd=ROOT, env=env)
 
 

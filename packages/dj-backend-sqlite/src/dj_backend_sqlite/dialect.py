@@ -16,6 +16,7 @@ from datajoint.backend.dialect import BaseDialect
 from .catalog import CATALOG, SCHEMATA, physical_name
 
 _CURRENT_TIMESTAMP = re.compile(r"^current_timestamp\s*(\(\s*(\d+)\s*\))?$", re.I)
+_CHAR_LENGTH = re.compile(r"^(?:var)?char\s*\(\s*(\d+)\s*\)$", re.I)
 _DECIMAL_SCALE = re.compile(r"^(?:decimal|numeric)\s*\(\s*\d+\s*,\s*(\d+)\s*\)", re.I)
 
 
@@ -115,6 +116,9 @@ class SQLiteDialect(BaseDialect):
         sql = f"{self.quote(column.name)} {storage_class(column.sql_type)} {null}"
         if default is not None:
             sql += f" DEFAULT {default}"
+        length = _CHAR_LENGTH.match(column.sql_type)
+        if length:  # SQLite does not enforce declared lengths; the other backends do
+            sql += f" CHECK (length({self.quote(column.name)}) <= {int(length.group(1))})"
         if column.enum_values is not None:
             values = ", ".join(self.string_literal(v) for v in column.enum_values)
             sql += f" CHECK ({self.quote(column.name)} IN ({values}))"

@@ -16,6 +16,7 @@ from .algebra.expression import QueryExpression
 from .connection import Connection, conn
 from .errors import DataJointError, ThreadSafetyError
 from .hookspecs import hookimpl
+from .instance import Instance
 from .plugin_host import plugins
 from .schema import Schema, VirtualModule, list_schemas, virtual_schema
 from .settings import config
@@ -46,6 +47,7 @@ __all__ = [
     "FreeTable",
     "Imported",
     "Ingest",
+    "Instance",
     "Lookup",
     "Manual",
     "Not",

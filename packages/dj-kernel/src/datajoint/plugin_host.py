@@ -17,7 +17,6 @@ import sys
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from types import ModuleType
 from typing import Any
 
 import pluggy
@@ -384,7 +383,3 @@ def set_host(new_host: PluginHost | None) -> PluginHost | None:
 def plugins() -> dict[str, Any]:
     """Every registered backend, codec, storage protocol and fetch format, and every broken plugin."""
     return host().listing()
-
-
-def is_module(obj: object) -> bool:
-    return isinstance(obj, ModuleType)

@@ -71,23 +71,22 @@ class Schema:
     ) -> None:
         """Bind this schema to a database, creating it when allowed."""
         if schema_name is None:
-            if self.exists:
+            if self.database is not None and self.exists:
                 return
             raise DataJointError("Please provide a schema_name to activate the schema.")
         if self.database is not None:
             if self.database == schema_name:
                 return
             raise DataJointError(f"The schema is already activated for schema {self.database}.")
-        if connection is not None:
-            self._connection = connection
         if create_schema is not None:
             self.create_schema = create_schema
         if create_tables is not None:
             self.create_tables = create_tables
         if add_objects:
             self.add_objects = {**(self.add_objects or {}), **add_objects}
-        from .settings import config
-
+        if connection is not None:
+            self._connection = connection
+        config = self.connection.config
         if getattr(config.database, "database_prefix", ""):
             warnings.warn(
                 "database.database_prefix is deprecated and is not applied.", DeprecationWarning
@@ -128,9 +127,7 @@ class Schema:
     def _create_tables(self) -> bool:
         if self.create_tables is not None:
             return self.create_tables
-        from .settings import config
-
-        return bool(config.database.create_tables)
+        return bool(self.connection.config.database.create_tables)
 
     # ---- decorating ------------------------------------------------------------------------
     def __call__(self, cls: type, *, context: dict[str, Any] | None = None) -> type:
@@ -178,7 +175,11 @@ class Schema:
                     type(table).__name__,
                 )
                 return
-            table.insert(contents, skip_duplicates=True)
+            names = table.heading.names
+            rows = [
+                r if isinstance(r, dict) else dict(zip(names, r, strict=True)) for r in contents
+            ]
+            table.insert(rows, skip_duplicates=True)
 
     # ---- contents --------------------------------------------------------------------------
     def _table_names(self) -> list[str]:
@@ -272,9 +273,8 @@ class Schema:
     # ---- dropping --------------------------------------------------------------------------
     def drop(self, prompt: bool | None = None) -> None:
         """Drop the whole schema with every table in it."""
-        from .settings import config
-
         conn_ = self.connection
+        config = conn_.config
         if not self._exists_in_catalog():
             logger.info("Schema named `%s` does not exist. Doing nothing.", self.database)
             return

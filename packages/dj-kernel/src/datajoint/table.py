@@ -107,6 +107,9 @@ class TableMeta(type):
     def __bool__(cls) -> bool:
         return True
 
+    def __contains__(cls, key: Any) -> bool:
+        return key in cls()
+
     def __xor__(cls, other: Any) -> QueryExpression:
         return cls() ^ other
 
@@ -225,8 +228,6 @@ class Table(QueryExpression, metaclass=TableMeta):
 
     # ---- declaration -----------------------------------------------------------------------
     def _compile(self, context: dict[str, Any]):
-        from .settings import config
-
         dialect = self.connection.dialect
         limit = dialect.max_table_name_length
         if len(self.table_name) > limit:
@@ -240,7 +241,7 @@ class Table(QueryExpression, metaclass=TableMeta):
             table=self.table_name,
             context=context,
             auto_populated=getattr(self, "_auto_populated", False),
-            settings=getattr(self.connection, "config", config),
+            settings=self.connection.config,
             is_manual=self.tier_prefix == "" and not getattr(self, "_master", None),
         )
 
@@ -328,8 +329,6 @@ class Table(QueryExpression, metaclass=TableMeta):
 
     def drop(self, prompt: bool | None = None, part_integrity: str = "enforce") -> None:
         """Drop this table and every table that depends on it, leaves first."""
-        from .settings import config
-
         if part_integrity not in ("enforce", "ignore"):
             raise ValueError(
                 f"part_integrity must be 'enforce' or 'ignore', got {part_integrity!r}"
@@ -348,7 +347,7 @@ class Table(QueryExpression, metaclass=TableMeta):
         names = deps.descendants(f"{self.database}.{self.table_name}")
         tables = [FreeTable(conn, name) for name in names]
         if prompt is None:
-            prompt = config.safemode
+            prompt = conn.config.safemode
         if prompt:
             for table in tables:
                 logger.info("%s (%d tuples)", table.full_table_name, len(table))

@@ -54,8 +54,11 @@ class BaseDialect:
         return f"{self.quote(schema)}.{self.quote(table)}"
 
     def string_literal(self, value: str) -> str:
-        """A SQL string literal; used only for kernel-made text (comments, defaults), never values."""
-        return "'" + value.replace("'", "''") + "'"
+        """A SQL string literal; used only for kernel-made text (comments, defaults), never values.
+
+        Statements always run with a parameter sequence, so on ``%s`` backends a ``%`` is doubled.
+        """
+        return self.escape_raw("'" + value.replace("'", "''") + "'")
 
     # ---- types -----------------------------------------------------------------------------
     def core_type_sql(self, core_type: str, *, schema: str) -> str:

@@ -1,0 +1,262 @@
+"""The plugin host, tested with throwaway in-process plugins and fake entry points."""
+
+from __future__ import annotations
+
+import importlib.metadata as im
+import inspect
+import subprocess
+import sys
+import threading
+import types
+
+import pytest
+from datajoint import hookimpl, hookspecs
+from datajoint.errors import PluginError
+from datajoint.plugin_host import PluginHost
+
+
+def plugin_module(name: str, **hooks) -> types.ModuleType:
+    """A throwaway module carrying the given hook implementations."""
+    module = types.ModuleType(name)
+    for hook_name, function in hooks.items():
+        function.__name__ = hook_name
+        setattr(module, hook_name, hookimpl(function))
+    return module
+
+
+def fake_entry_points(monkeypatch, entries: list[tuple[str, str, str]]) -> None:
+    """Make importlib.metadata list only ``entries`` (group, name, value)."""
+    points = [im.EntryPoint(name=n, value=v, group=g) for g, n, v in entries]
+
+    def entry_points(group=None):
+        return [p for p in points if p.group == group]
+
+    monkeypatch.setattr(im, "entry_points", entry_points)
+
+
+def registering(kind_hook: str, *names: str, target: object = "json:dumps", **kw):
+    def hook(register):
+        for name in names:
+            register(name, target, **kw)
+
+    return {kind_hook: hook}
+
+
+# ---- one test per hook spec (the meta-test below requires it) -------------------------------
+def test_hook_dj_register_backends():
+    host = PluginHost(use_entry_points=False)
+    host.add_plugin(
+        plugin_module("p", **registering("dj_register_backends", "mydb", aliases=("md",))),
+        distribution="my-dist",
+        version="1.2",
+    )
+    reg = host.registration("backend", "md")
+    assert (reg.name, reg.distribution, reg.version) == ("mydb", "my-dist", "1.2")
+    assert host.get("backend", "mydb") is __import__("json").dumps
+
+
+def test_hook_dj_register_codecs():
+    host = PluginHost(use_entry_points=False)
+    host.add_plugin(plugin_module("p", **registering("dj_register_codecs", "mycodec")))
+    assert "mycodec" in host.names("codec")
+
+
+def test_hook_dj_register_storage_protocols():
+    host = PluginHost(use_entry_points=False)
+    host.add_plugin(plugin_module("p", **registering("dj_register_storage_protocols", "myproto")))
+    assert host.names("storage_protocol") == ["myproto"]
+
+
+def test_hook_dj_register_fetch_formats():
+    host = PluginHost(use_entry_points=False)
+    host.add_plugin(plugin_module("p", **registering("dj_register_fetch_formats", "myformat")))
+    assert "myformat" in host.names("fetch_format")
+
+
+def test_every_hook_spec_has_a_docstring_and_a_test():
+    specs = [
+        name
+        for name, obj in vars(hookspecs).items()
+        if inspect.isfunction(obj) and name.startswith("dj_")
+    ]
+    assert specs
+    tests = set(globals())
+    for name in specs:
+        assert inspect.getdoc(getattr(hookspecs, name)), f"hook spec {name} has no docstring"
+        assert f"test_hook_{name}" in tests, f"hook spec {name} has no test_hook_{name}"
+
+
+# ---- behaviour -------------------------------------------------------------------------------
+def test_lazy_reference_is_imported_on_first_use_only():
+    host = PluginHost(use_entry_points=False)
+    host.add_plugin(
+        plugin_module("p", **registering("dj_register_backends", "late", target="no_such_mod:x"))
+    )
+    assert host.names("backend") == ["late"]  # registering did not import anything
+    with pytest.raises(PluginError, match="could not be loaded") as info:
+        host.get("backend", "late")
+    assert isinstance(info.value.__cause__, ModuleNotFoundError)
+
+
+def test_two_providers_of_one_name_are_refused(monkeypatch):
+    monkeypatch.delenv("DJ_STRICT_PLUGINS", raising=False)
+    host = PluginHost(use_entry_points=False)
+    host.add_plugin(
+        plugin_module("a", **registering("dj_register_backends", "dup")), distribution="dist-a"
+    )
+    host.add_plugin(
+        plugin_module("b", **registering("dj_register_backends", "dup", target="json:loads")),
+        distribution="dist-b",
+    )
+    with pytest.raises(PluginError, match=r"dist-a.*dist-b"):
+        host.get("backend", "dup")
+    assert any("dup" in b["name"] for b in host.listing()["broken"])
+
+
+def test_two_providers_fail_at_load_in_strict_mode(monkeypatch):
+    monkeypatch.setenv("DJ_STRICT_PLUGINS", "1")
+    host = PluginHost(use_entry_points=False)
+    host.add_plugin(plugin_module("a", **registering("dj_register_codecs", "dup")))
+    host.add_plugin(
+        plugin_module("b", **registering("dj_register_codecs", "dup", target="json:loads"))
+    )
+    with pytest.raises(PluginError, match="Two plugins provide"):
+        host.load()
+
+
+def test_broken_entry_point_is_recorded_and_raised_when_used(monkeypatch):
+    monkeypatch.delenv("DJ_STRICT_PLUGINS", raising=False)
+    fake_entry_points(monkeypatch, [("datajoint.plugins", "oracle", "no_such_plugin_module")])
+    host = PluginHost()
+    host.load()
+    broken = host.listing()["broken"]
+    assert [b["name"] for b in broken] == ["oracle"]
+    assert "ModuleNotFoundError" in broken[0]["error"]
+    with pytest.raises(PluginError, match="failed to load") as info:
+        host.get("backend", "oracle")
+    assert isinstance(info.value.__cause__, ModuleNotFoundError)
+
+
+def test_broken_entry_point_fails_at_load_in_strict_mode(monkeypatch):
+    monkeypatch.setenv("DJ_STRICT_PLUGINS", "1")
+    fake_entry_points(monkeypatch, [("datajoint.plugins", "oracle", "no_such_plugin_module")])
+    with pytest.raises(PluginError, match="oracle"):
+        PluginHost().load()
+
+
+def test_hook_that_raises_is_recorded(monkeypatch):
+    monkeypatch.delenv("DJ_STRICT_PLUGINS", raising=False)
+
+    def dj_register_backends(register):
+        raise RuntimeError("boom")
+
+    host = PluginHost(use_entry_points=False)
+    host.add_plugin(plugin_module("bad", dj_register_backends=dj_register_backends), name="bad")
+    host.load()
+    assert "boom" in host.listing()["broken"][0]["error"]
+
+
+def test_missing_backend_names_the_install_command():
+    host = PluginHost(use_entry_points=False)
+    host.add_plugin(plugin_module("p", **registering("dj_register_backends", "sqlite", "mysql")))
+    with pytest.raises(PluginError) as info:
+        host.get("backend", "postgresql")
+    message = str(info.value)
+    assert 'pip install "dj-kernel[postgres]"' in message
+    assert "Installed: mysql, sqlite." in message
+
+
+def test_compatibility_entry_point_groups(monkeypatch):
+    fake_entry_points(
+        monkeypatch,
+        [
+            ("datajoint.codecs", "lab_codec", "json:JSONDecoder"),
+            ("datajoint.types", "old_codec", "json:JSONEncoder"),
+            ("datajoint.storage", "ftp", "json:JSONDecodeError"),
+        ],
+    )
+    host = PluginHost()
+    assert host.names("codec") == ["lab_codec", "old_codec"]
+    assert host.get("storage_protocol", "ftp") is __import__("json").JSONDecodeError
+
+
+def test_allow_and_block_lists(monkeypatch):
+    entries = [
+        ("datajoint.codecs", "keep", "json:JSONDecoder"),
+        ("datajoint.codecs", "drop", "json:JSONEncoder"),
+    ]
+    fake_entry_points(monkeypatch, entries)
+    monkeypatch.setenv("DJ_DISABLE_PLUGINS", "drop")
+    assert PluginHost().names("codec") == ["keep"]
+    monkeypatch.delenv("DJ_DISABLE_PLUGINS")
+    monkeypatch.setenv("DJ_LOAD_PLUGINS", "drop")
+    assert PluginHost().names("codec") == ["drop"]
+
+
+def test_trace_writes_each_load(monkeypatch, capsys):
+    fake_entry_points(monkeypatch, [("datajoint.codecs", "traced", "json:JSONDecoder")])
+    monkeypatch.setenv("DJ_TRACE_PLUGINS", "1")
+    PluginHost().load()
+    err = capsys.readouterr().err
+    assert "loading datajoint.codecs entry 'traced'" in err
+    assert "registered codec 'traced'" in err
+
+
+def test_loading_is_once_and_thread_safe():
+    calls = []
+
+    def dj_register_backends(register):
+        calls.append(1)
+        register("once", "json:dumps")
+
+    host = PluginHost(use_entry_points=False)
+    host.add_plugin(plugin_module("p", dj_register_backends=dj_register_backends))
+    threads = [threading.Thread(target=host.load) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    host.load()
+    assert calls == [1]
+
+
+def test_installed_backends_are_listed_with_provenance():
+    import datajoint as dj
+
+    backends = {b["name"]: b for b in dj.plugins()["backends"]}
+    for name, dist in [
+        ("sqlite", "dj-backend-sqlite"),
+        ("mysql", "dj-backend-mysql"),
+        ("postgresql", "dj-backend-postgres"),
+    ]:
+        assert backends[name]["distribution"] == dist
+        assert backends[name]["version"]
+
+
+def test_blocked_backend_gives_install_hint(monkeypatch):
+    monkeypatch.setenv("DJ_DISABLE_PLUGINS", "postgresql")
+    with pytest.raises(PluginError, match=r'pip install "dj-kernel\[postgres\]"'):
+        PluginHost().get("backend", "postgresql")
+
+
+def test_import_datajoint_survives_a_broken_plugin(tmp_path):
+    """A real broken distribution on sys.path: import works, using it raises the cause."""
+    dist = tmp_path / "broken_plugin-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: broken-plugin\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text(
+        "[datajoint.plugins]\nbrokenbackend = broken_plugin_mod\n"
+    )
+    (tmp_path / "broken_plugin_mod.py").write_text("raise ImportError('this plugin is broken')\n")
+    code = (
+        "import sys; sys.path.insert(0, %r)\n"
+        "import datajoint as dj\n"
+        "from datajoint.connection import get_backend\n"
+        "broken = [b for b in dj.plugins()['broken'] if b['name'] == 'brokenbackend']\n"
+        "assert broken and 'this plugin is broken' in broken[0]['error'], broken\n"
+        "try:\n    get_backend('brokenbackend')\nexcept dj.DataJointError as e:\n"
+        "    assert isinstance(e.__cause__, ImportError); print('ok')\n"
+    ).replace("%r", repr(str(tmp_path)))
+    env = {k: v for k, v in __import__("os").environ.items() if k != "DJ_STRICT_PLUGINS"}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert result.stdout.strip() == "ok", result.stderr
