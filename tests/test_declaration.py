@@ -6,8 +6,9 @@ import datetime
 import decimal
 import uuid
 
-import datajoint as dj
 import pytest
+
+import datajoint as dj
 from datajoint.errors import DataJointError
 from datajoint.testing.fixtures import throwaway_schema
 

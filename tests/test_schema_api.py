@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import datajoint as dj
 import pytest
+
+import datajoint as dj
 from datajoint.errors import DataJointError
 from datajoint.testing.fixtures import unique_schema_name
 

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import pytest
+
 from datajoint.backend.contract import Backend
 from datajoint.testing import servers
 from dj_backend_mysql.backend import create_backend

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from datajoint.testing.contracts import BackendContract
 
 pytestmark = pytest.mark.backend

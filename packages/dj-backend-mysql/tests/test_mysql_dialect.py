@@ -8,6 +8,7 @@ import json
 import uuid
 
 import pytest
+
 from datajoint.algebra import model as m
 from datajoint.backend.contract import (
     ColumnSpec,

@@ -8,6 +8,7 @@ import uuid
 from typing import Any
 
 import pytest
+
 from datajoint import errors
 from datajoint.algebra import model as m
 from datajoint.backend.contract import Backend, ColumnSpec, ForeignKeySpec, TableSpec

@@ -9,6 +9,7 @@ from typing import Any
 
 import pymysql
 import pytest
+
 from datajoint import errors
 from datajoint.backend.contract import Backend, ColumnSpec, TableSpec
 from datajoint.testing import servers

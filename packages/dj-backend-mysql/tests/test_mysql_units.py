@@ -7,6 +7,7 @@ import sys
 
 import pymysql
 import pytest
+
 from datajoint import errors
 from datajoint.backend.contract import Backend, Driver, ErrorTranslator, Introspection
 from dj_backend_mysql.backend import create_backend

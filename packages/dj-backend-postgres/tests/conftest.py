@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import pytest
+
 from datajoint.testing import servers
 from dj_backend_postgres.backend import create_backend
 

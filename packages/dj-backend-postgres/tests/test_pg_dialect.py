@@ -7,6 +7,7 @@ import json
 import uuid
 
 import pytest
+
 from datajoint.algebra import model as m
 from datajoint.backend.contract import (
     ColumnSpec,

@@ -8,6 +8,7 @@ from typing import Any
 
 import psycopg
 import pytest
+
 from datajoint import errors
 from datajoint.testing import servers
 

@@ -7,6 +7,7 @@ import sys
 
 import psycopg
 import pytest
+
 from datajoint import errors
 from datajoint.backend.contract import (
     Backend,

@@ -10,6 +10,7 @@ import threading
 import types
 
 import pytest
+
 from datajoint import hookimpl, hookspecs
 from datajoint.errors import PluginError
 from datajoint.plugin_host import PluginHost

@@ -10,10 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import SecretStr, ValidationError
+
 from datajoint import settings, settings_files
 from datajoint.errors import THREAD_SAFE_MESSAGE, DataJointError, ThreadSafetyError
 from datajoint.settings import Config, DatabaseSettings, create_config
-from pydantic import SecretStr, ValidationError
 
 
 # ---------------------------------------------------------------- fixtures and helpers

@@ -13,6 +13,7 @@ from typing import Any
 
 import pymysql
 import pymysql.cursors
+
 from datajoint.backend.contract import ConnectParams
 
 logger = logging.getLogger("datajoint")
