@@ -1,0 +1,89 @@
+"""Connections on every backend: transactions, reconnect, lost connections (SPEC §1.2)."""
+
+from __future__ import annotations
+
+import pytest
+
+import datajoint as dj
+from datajoint import connection as connection_module
+from datajoint.errors import DataJointError, LostConnectionError
+from datajoint.testing.fixtures import make_connection
+
+
+def _kill(conn) -> None:
+    """End the session behind ``conn`` from outside, as a server restart would."""
+    name = conn.backend.name
+    if name == "sqlite":
+        conn._raw.close()
+        return
+    other = make_connection(name)
+    try:
+        if name == "mysql":
+            other.query(f"KILL {int(conn.connection_id)}")
+        else:
+            other.query("SELECT pg_terminate_backend(%s)", [conn.connection_id])
+    finally:
+        other.close()
+
+
+def test_reconnects_outside_a_transaction(dj_connection):
+    assert dj_connection.is_connected
+    _kill(dj_connection)
+    assert dj_connection.query("SELECT 1").fetchone()[0] == 1
+    assert dj_connection.is_connected
+
+
+def test_lost_connection_inside_a_transaction_raises(dj_connection):
+    dj_connection.start_transaction()
+    _kill(dj_connection)
+    with pytest.raises(LostConnectionError, match="Connection was lost during a transaction"):
+        dj_connection.query("SELECT 1")
+    assert not dj_connection.in_transaction
+    assert dj_connection.query("SELECT 1").fetchone()[0] == 1
+
+
+def test_no_reconnect_when_disabled(dj_connection):
+    _kill(dj_connection)
+    with pytest.raises(LostConnectionError):
+        dj_connection.query("SELECT 1", reconnect=False)
+
+
+def test_repr_and_equality(dj_connection):
+    text = repr(dj_connection)
+    assert text.startswith("DataJoint connection (connected)")
+    assert dj_connection == dj_connection
+    dj_connection.close()
+    assert repr(dj_connection).startswith("DataJoint connection (disconnected)")
+
+
+def test_context_manager_closes(dj_backend, tmp_path):
+    with make_connection(dj_backend, tmp_path / "cm.sqlite3") as conn:
+        assert conn.ping()
+    assert not conn.is_connected
+
+
+def test_conn_singleton_needs_credentials_for_servers(monkeypatch):
+    monkeypatch.setattr(connection_module, "_singleton", None)
+    no_user = dj.config.override(database__backend="postgresql", database__user=None)
+    with no_user, pytest.raises(DataJointError, match="Database user not configured"):
+        dj.conn()
+    no_password = dj.config.override(
+        database__backend="mysql", database__user="u", database__password=None
+    )
+    with no_password, pytest.raises(DataJointError, match="Database password not configured"):
+        dj.conn()
+
+
+def test_conn_singleton_defaults_to_sqlite(monkeypatch, tmp_path, caplog):
+    monkeypatch.setattr(connection_module, "_singleton", None)
+    path = tmp_path / "default.sqlite3"
+    with dj.config.override(database__sqlite_file=str(path)):
+        if dj.config.resolved_backend() != "sqlite":
+            pytest.fail("with no host configured the default backend must be sqlite")
+        with caplog.at_level("INFO", logger="datajoint"):
+            conn = dj.conn()
+        try:
+            assert conn.backend.name == "sqlite" and dj.conn() is conn
+            assert str(path) in caplog.text
+        finally:
+            connection_module.reset_singleton()
