@@ -116,11 +116,7 @@ def readback(value: Any) -> Any:
             chars = value.ravel(order="F").tolist()
             if value.ndim == 1 or (value.ndim == 2 and value.shape[0] == 1):
                 text = b"".join(chars).decode("latin-1")
-                return (
-                    np.array([text])
-                    if value.size != 1
-                    else np.array(chars, dtype="S1").astype("U1")
-                )
+                return np.array([text])
             letters = [b.decode("latin-1") for b in value.ravel().tolist()]
             return np.array(letters, dtype="U1").reshape(value.shape)
         if value.ndim == 0:

@@ -46,6 +46,7 @@ class PostgresDialect(BaseDialect):
         having_on_aliases=False,
         rename_column=False,
         max_bind_parameters=65535,
+        copy_rows=True,
     )
     core_types: ClassVar[dict[str, str]] = {
         "int8": "smallint",

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from datajoint.backend.contract import ConnectParams
@@ -111,6 +112,15 @@ class PostgresDriver:
         """The server version text (``SHOW server_version``), e.g. "15.6 (Debian 15.6-1)"."""
         row = raw.execute("SHOW server_version").fetchone()
         return str(row[0])
+
+    def copy_rows(
+        self, raw: Any, table_sql: str, columns_sql: Sequence[str], rows: Iterable[tuple]
+    ) -> None:
+        """Load rows with ``COPY ... FROM STDIN``: one round trip, values never in SQL text."""
+        statement = f"COPY {table_sql} ({', '.join(columns_sql)}) FROM STDIN"
+        with raw.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
 
     def cursor(self, raw: Any, *, as_dict: bool = False, streaming: bool = False) -> Any:
         """A client cursor, or a named ``WITH HOLD`` server-side cursor when ``streaming``.

@@ -193,12 +193,19 @@ class Connection:
         if self._raw is None:
             raise errors.LostConnectionError("Server connection lost", "the connection is closed")
         driver = self.backend.driver
-        try:
+        with self._translated_errors(sql):
             cursor = driver.cursor(self._raw, as_dict=as_dict, streaming=streaming)
             with warnings.catch_warnings():
                 if suppress_warnings:
                     warnings.simplefilter("ignore")
                 cursor.execute(sql, list(args))
+        return cursor
+
+    @contextmanager
+    def _translated_errors(self, sql: str) -> Iterator[None]:
+        """Re-raise driver errors as DataJoint errors where the backend maps them."""
+        try:
+            yield
         except errors.DataJointError:
             raise
         except Exception as error:
@@ -206,7 +213,16 @@ class Connection:
             if translated is None:
                 raise
             raise translated from error
-        return cursor
+
+    def copy_rows(self, schema: str, table: str, columns: Sequence[str], rows: Any) -> None:
+        """Bulk-load encoded rows with the driver's copy path (``capabilities.copy_rows``)."""
+        if self._raw is None:
+            raise errors.LostConnectionError("Server connection lost", "the connection is closed")
+        dialect = self.dialect
+        table_sql = dialect.full_table_name(schema, table)
+        columns_sql = [dialect.quote(c) for c in columns]
+        with self._translated_errors(f"COPY {table_sql}"):
+            self.backend.driver.copy_rows(self._raw, table_sql, columns_sql, rows)
 
     def run(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
         """Execute and return every row as a tuple (the introspection runner)."""

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import uuid
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +16,7 @@ import numpy as np
 from .algebra.expression import QueryExpression
 from .errors import DataJointError, DuplicateError, UnknownAttributeError
 
-DEFAULT_CHUNK_ROWS = 10_000
+DEFAULT_CHUNK_ROWS = 10_000  # rows per multi-row INSERT statement
 
 
 def _rows_of(rows: Any) -> Iterable[Any]:
@@ -61,6 +63,20 @@ def _as_mapping(row: Any, heading_names: list[str]) -> Mapping[str, Any]:
     raise DataJointError(f"Datatype {type(row)} cannot be inserted")
 
 
+#: Python types a column of the given core type binds as they are (no per-value adaptation)
+_PASS_THROUGH: dict[str, tuple[type, ...]] = {
+    "int8": (int,),
+    "int16": (int,),
+    "int32": (int,),
+    "int64": (int,),
+    "float32": (float, int),
+    "float64": (float, int),
+    "char": (str,),
+    "varchar": (str,),
+    "enum": (str,),
+}
+
+
 class _Encoder:
     """Encodes the values of one attribute for binding; ``DEFAULT`` marks a value left out."""
 
@@ -72,6 +88,12 @@ class _Encoder:
         self.name = name
         self.numeric = self.attr.is_numeric
         self.native_binary = self.attr.codec is None and self.attr.is_blob
+        self.pass_through = _PASS_THROUGH.get(self.attr.core or "", ())
+
+    def column(self, values: list[Any]) -> list[Any]:
+        """Encode a whole column; plain values of the column's own type are bound unchanged."""
+        simple, encode = self.pass_through, self.__call__
+        return [(v if v == v else self.DEFAULT) if type(v) in simple else encode(v) for v in values]
 
     def __call__(self, value: Any) -> Any:
         if isinstance(value, np.generic):
@@ -123,23 +145,35 @@ def insert_rows(
         _insert_from_query(table, rows, replace, skip_duplicates, ignore_extra_fields)
         return
     heading = table.heading
-    mappings = [_as_mapping(r, heading.names) for r in _rows_of(rows)]
+    names = heading.names
+    mappings = [_as_mapping(r, names) for r in _rows_of(rows)]
     if not mappings:
         return
     fields = _fields(table, mappings[0], ignore_extra_fields)
-    encoders = [_Encoder(table, name) for name in fields]
-    groups: dict[tuple[int, ...], list[list[Any]]] = {}
-    field_set = set(fields)
-    for row in mappings:
-        known = {k for k in row if k in heading._attributes}
-        if known != field_set:
-            raise DataJointError("Attempt to insert rows with different fields.")
-        values = [enc(row[name]) for enc, name in zip(encoders, fields, strict=True)]
-        kept = tuple(i for i, v in enumerate(values) if v is not _Encoder.DEFAULT)
-        groups.setdefault(kept, []).append([values[i] for i in kept])
+    _check_same_fields(mappings, fields, heading._attributes)
+    columns = [_Encoder(table, name).column([row[name] for row in mappings]) for name in fields]
+    groups: dict[tuple[int, ...], list[tuple[Any, ...]]] = {}
+    if not any(_Encoder.DEFAULT in col for col in columns):
+        groups[tuple(range(len(fields)))] = list(zip(*columns, strict=True)) or [()] * len(mappings)
+    else:
+        for values in zip(*columns, strict=True):
+            kept = tuple(i for i, v in enumerate(values) if v is not _Encoder.DEFAULT)
+            groups.setdefault(kept, []).append(tuple(values[i] for i in kept))
     mode = "replace" if replace else "skip" if skip_duplicates else "error"
     _check_empty_rows(table, groups)
     _write_groups(table, fields, groups, mode, chunk_size)
+
+
+def _check_same_fields(mappings: list[Mapping[str, Any]], fields: list[str], known: Any) -> None:
+    """Every row must give the same known fields as the first one."""
+    wanted = set(fields)
+    first_keys = mappings[0].keys()
+    for row in mappings:
+        keys = row.keys()
+        if keys == first_keys:
+            continue
+        if {k for k in keys if k in known} != wanted:
+            raise DataJointError("Attempt to insert rows with different fields.")
 
 
 def _fields(table: Any, first: Mapping[str, Any], ignore_extra: bool) -> list[str]:
@@ -153,7 +187,7 @@ def _fields(table: Any, first: Mapping[str, Any], ignore_extra: bool) -> list[st
     return fields
 
 
-def _check_empty_rows(table: Any, groups: dict[tuple[int, ...], list[list[Any]]]) -> None:
+def _check_empty_rows(table: Any, groups: dict[tuple[int, ...], list[tuple[Any, ...]]]) -> None:
     if () not in groups:
         return
     required = [
@@ -170,7 +204,7 @@ def _check_empty_rows(table: Any, groups: dict[tuple[int, ...], list[list[Any]]]
 def _write_groups(
     table: Any,
     fields: list[str],
-    groups: dict[tuple[int, ...], list[list[Any]]],
+    groups: dict[tuple[int, ...], list[tuple[Any, ...]]],
     mode: str,
     chunk_size: int | None,
 ) -> None:
@@ -183,8 +217,11 @@ def _write_groups(
         for kept, values in groups.items():
             columns = [fields[i] for i in kept]
             per_row = max(len(columns), 1)
-            rows_per_chunk = max(1, dialect.capabilities.max_bind_parameters // per_row)
-            rows_per_chunk = min(rows_per_chunk, chunk_size or DEFAULT_CHUNK_ROWS)
+            if dialect.capabilities.copy_rows and mode == "error" and columns:
+                rows_per_chunk = chunk_size or len(values)  # one COPY streams every row
+            else:
+                by_params = max(1, dialect.capabilities.max_bind_parameters // per_row)
+                rows_per_chunk = min(by_params, chunk_size or DEFAULT_CHUNK_ROWS)
             for start in range(0, len(values), rows_per_chunk):
                 chunk = values[start : start + rows_per_chunk]
                 _execute_chunk(table, columns, chunk, mode)
@@ -196,10 +233,14 @@ def _write_groups(
         conn.commit_transaction()
 
 
-def _execute_chunk(table: Any, columns: list[str], chunk: list[list[Any]], mode: str) -> None:
+def _execute_chunk(table: Any, columns: list[str], chunk: list[tuple[Any, ...]], mode: str) -> None:
     conn = table.connection
     dialect = conn.dialect
     statements: list[tuple[str, list[Any]]]
+    if columns and mode == "error" and dialect.capabilities.copy_rows:
+        with _hints():
+            conn.copy_rows(table.database, table.table_name, columns, chunk)
+        return
     if columns:
         sql = dialect.insert_sql(
             table.database,
@@ -209,7 +250,7 @@ def _execute_chunk(table: Any, columns: list[str], chunk: list[list[Any]], mode:
             on_duplicate=mode,
             primary_key=table.primary_key,
         )
-        statements = [(sql, [v for row in chunk for v in row])]
+        statements = [(sql, list(itertools.chain.from_iterable(chunk)))]
     else:
         sql = dialect.insert_sql(
             table.database,
@@ -220,9 +261,16 @@ def _execute_chunk(table: Any, columns: list[str], chunk: list[list[Any]], mode:
             primary_key=table.primary_key,
         )
         statements = [(sql, [])] * len(chunk)
-    try:
+    with _hints():
         for sql, params in statements:
             conn.query(sql, params)
+
+
+@contextmanager
+def _hints() -> Iterator[None]:
+    """Add the insert hints of SPEC §8 to duplicate and unknown-attribute errors."""
+    try:
+        yield
     except DuplicateError as error:
         raise error.suggest(
             "To ignore duplicate entries in insert, set skip_duplicates=True"

@@ -37,6 +37,7 @@ class Capabilities:
     rename_column: bool = True  # alter() may rename a column
     max_bind_parameters: int = 65535  # per statement
     drop_schema_cascades: bool = True  # False: the kernel drops the tables before the schema
+    copy_rows: bool = False  # the driver has copy_rows(): a bulk path faster than multi-row INSERT
 
 
 @dataclass(frozen=True)
@@ -187,6 +188,10 @@ class Driver(Protocol):
     def connection_id(self, raw: Any) -> int: ...
     def server_version(self, raw: Any) -> str: ...
     def cursor(self, raw: Any, *, as_dict: bool = False, streaming: bool = False) -> Any: ...
+
+    # A driver whose dialect declares ``capabilities.copy_rows`` also provides
+    # ``copy_rows(raw, table_sql: str, columns_sql: Sequence[str], rows: Iterable[tuple]) -> None``,
+    # which loads rows (already encoded for binding) in one round trip, e.g. PostgreSQL COPY.
 
 
 @runtime_checkable
