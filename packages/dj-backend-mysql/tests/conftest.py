@@ -14,20 +14,10 @@ import pytest
 
 from datajoint.backend.contract import Backend
 from datajoint.testing import servers
+from datajoint.testing.pytest_plugin import require_backend
 from dj_backend_mysql.backend import create_backend
 
 Run = Callable[[str, Sequence[Any]], list[tuple]]
-
-
-def _require_server() -> None:
-    if "mysql" not in servers.selected_backends():
-        pytest.skip("mysql is not among DJ_TEST_BACKENDS")
-    reason = servers.unavailable_reason("mysql")
-    if reason is None:
-        return
-    if servers.required():
-        pytest.fail(reason)
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")
@@ -55,7 +45,7 @@ def make_runner(backend: Backend, raw: Any) -> Run:
 @pytest.fixture(scope="session")
 def raw(backend: Backend) -> Iterator[Any]:
     """One open connection for the session."""
-    _require_server()
+    require_backend("mysql")
     connection = backend.driver.connect(servers.connect_params("mysql"))
     yield connection
     backend.driver.close(connection)

@@ -9,23 +9,12 @@ from typing import Any
 import pytest
 
 from datajoint.testing import servers
+from datajoint.testing.pytest_plugin import require_backend
 from dj_backend_postgres.backend import create_backend
 
 from .pg_tables import table_specs
 
 Run = Callable[..., list[tuple]]
-
-
-def _require_server() -> None:
-    """Skip when the server is unreachable or deselected (DJ_TEST_BACKENDS); fail on CI."""
-    if "postgresql" not in servers.selected_backends():
-        pytest.skip("postgresql is not in DJ_TEST_BACKENDS")
-    reason = servers.unavailable_reason("postgresql")
-    if reason is None:
-        return
-    if servers.required():
-        pytest.fail(reason)
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")
@@ -36,7 +25,7 @@ def backend() -> Any:
 @pytest.fixture(scope="module")
 def raw(backend: Any) -> Iterator[Any]:
     """One autocommit psycopg connection to the test server."""
-    _require_server()
+    require_backend("postgresql")
     connection = backend.driver.connect(servers.connect_params("postgresql"))
     yield connection
     backend.driver.close(connection)

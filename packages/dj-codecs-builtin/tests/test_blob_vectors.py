@@ -21,6 +21,8 @@ import pytest
 from datajoint.errors import DataJointError
 from dj_codecs_builtin.blob import MatCell, MatStruct, pack, unpack
 
+from .exact import assert_same
+
 VECTORS = Path(__file__).resolve().parents[3].parent / "shared" / "testdata" / "blob-vectors"
 MANIFEST = json.loads((VECTORS / "manifest.json").read_text()) if VECTORS.is_dir() else []
 NAMESPACE = {
@@ -39,43 +41,6 @@ READBACK = {
     "arr_char_S1": np.array(["abc"]),  # a row of chars becomes one string
     "recarray": np.rec.array([(1, 2.5), (3, 4.5)], dtype=[("a", np.int32), ("b", np.float64)]),
 }
-
-
-def assert_same(actual: Any, expected: Any, where: str = "value") -> None:
-    """Exact equality: same type, dtype, shape and contents (NaN and -0.0 compared bitwise)."""
-    assert type(actual) is type(expected), f"{where}: {type(actual)} is not {type(expected)}"
-    if isinstance(expected, np.ndarray):
-        assert actual.dtype == expected.dtype, f"{where}: dtype {actual.dtype} != {expected.dtype}"
-        assert actual.shape == expected.shape, f"{where}: shape {actual.shape} != {expected.shape}"
-        if expected.dtype.names:
-            for name in expected.dtype.names:
-                assert_same(np.asarray(actual[name]), np.asarray(expected[name]), f"{where}.{name}")
-        elif expected.dtype.kind == "O":
-            for i, (a, e) in enumerate(zip(actual.flat, expected.flat, strict=True)):
-                assert_same(a, e, f"{where}[{i}]")
-        else:
-            assert actual.tobytes() == expected.tobytes(), f"{where}: {actual!r} != {expected!r}"
-    elif isinstance(expected, np.generic):
-        assert actual.tobytes() == expected.tobytes(), f"{where}: {actual!r} != {expected!r}"
-    elif isinstance(expected, float):
-        assert struct.pack("<d", actual) == struct.pack("<d", expected), f"{where}"
-    elif isinstance(expected, complex):
-        assert struct.pack("<dd", actual.real, actual.imag) == struct.pack(
-            "<dd", expected.real, expected.imag
-        ), f"{where}"
-    elif isinstance(expected, decimal.Decimal):
-        assert str(actual) == str(expected), f"{where}"
-    elif isinstance(expected, dict):
-        assert len(actual) == len(expected), f"{where}: {actual!r} != {expected!r}"
-        for (ak, av), (ek, ev) in zip(actual.items(), expected.items(), strict=True):
-            assert_same(ak, ek, f"{where} key")
-            assert_same(av, ev, f"{where}[{ek!r}]")
-    elif isinstance(expected, list | tuple):
-        assert len(actual) == len(expected), f"{where}: {actual!r} != {expected!r}"
-        for i, (a, e) in enumerate(zip(actual, expected, strict=True)):
-            assert_same(a, e, f"{where}[{i}]")
-    else:
-        assert actual == expected, f"{where}: {actual!r} != {expected!r}"
 
 
 def make_cell(*items: Any) -> MatCell:

@@ -16,7 +16,9 @@ from .fixtures import make_connection, throwaway_schema
 
 
 def require_backend(backend: str) -> None:
-    """Skip the test when ``backend`` cannot be reached, or fail it on CI."""
+    """Skip the test when ``backend`` is deselected or cannot be reached; fail it on CI."""
+    if backend not in servers.selected_backends():
+        pytest.skip(f"{backend} is not among DJ_TEST_BACKENDS")
     reason = servers.unavailable_reason(backend)
     if reason is None:
         return
