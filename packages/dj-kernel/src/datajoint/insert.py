@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import math
-import uuid
 import warnings
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -14,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from .algebra.expression import QueryExpression
+from .encode import DEFAULT, AttributeEncoder
 from .errors import DataJointError, DuplicateError, UnknownAttributeError
 
 DEFAULT_CHUNK_ROWS = 10_000  # rows per multi-row INSERT statement
@@ -63,62 +62,6 @@ def _as_mapping(row: Any, heading_names: list[str]) -> Mapping[str, Any]:
     raise DataJointError(f"Datatype {type(row)} cannot be inserted")
 
 
-#: Python types a column of the given core type binds as they are (no per-value adaptation)
-_PASS_THROUGH: dict[str, tuple[type, ...]] = {
-    "int8": (int,),
-    "int16": (int,),
-    "int32": (int,),
-    "int64": (int,),
-    "float32": (float, int),
-    "float64": (float, int),
-    "char": (str,),
-    "varchar": (str,),
-    "enum": (str,),
-}
-
-
-class _Encoder:
-    """Encodes the values of one attribute for binding; ``DEFAULT`` marks a value left out."""
-
-    DEFAULT = object()
-
-    def __init__(self, table: Any, name: str) -> None:
-        self.attr = table.heading[name]
-        self.dialect = table.connection.dialect
-        self.name = name
-        self.numeric = self.attr.is_numeric
-        self.native_binary = self.attr.codec is None and self.attr.is_blob
-        self.pass_through = _PASS_THROUGH.get(self.attr.core or "", ())
-
-    def column(self, values: list[Any]) -> list[Any]:
-        """Encode a whole column; plain values of the column's own type are bound unchanged."""
-        simple, encode = self.pass_through, self.__call__
-        return [(v if v == v else self.DEFAULT) if type(v) in simple else encode(v) for v in values]
-
-    def __call__(self, value: Any) -> Any:
-        if isinstance(value, np.generic):
-            value = value.item()
-        if value is None:
-            return self.DEFAULT
-        if self.numeric and (value == "" or (isinstance(value, float) and math.isnan(value))):
-            return self.DEFAULT
-        if self.attr.is_uuid and not isinstance(value, uuid.UUID):
-            try:
-                value = (
-                    uuid.UUID(bytes=value) if isinstance(value, bytes) else uuid.UUID(str(value))
-                )
-            except (ValueError, TypeError):
-                raise DataJointError(
-                    f"badly formed UUID value {value} for attribute `{self.name}`"
-                ) from None
-        if self.native_binary and not isinstance(value, bytes | bytearray | memoryview):
-            raise DataJointError(
-                f"Attribute `{self.name}` is declared as the native binary type {self.attr.sql_type}, "
-                "which accepts only bytes. Declare the attribute as '<blob>' to store Python objects."
-            )
-        return self.dialect.encode_param(value, self.attr.core)
-
-
 def insert_rows(
     table: Any,
     rows: Any,
@@ -151,13 +94,15 @@ def insert_rows(
         return
     fields = _fields(table, mappings[0], ignore_extra_fields)
     _check_same_fields(mappings, fields, heading._attributes)
-    columns = [_Encoder(table, name).column([row[name] for row in mappings]) for name in fields]
+    columns = [
+        AttributeEncoder(table, name).column([row[name] for row in mappings]) for name in fields
+    ]
     groups: dict[tuple[int, ...], list[tuple[Any, ...]]] = {}
-    if not any(_Encoder.DEFAULT in col for col in columns):
+    if not any(DEFAULT in col for col in columns):
         groups[tuple(range(len(fields)))] = list(zip(*columns, strict=True)) or [()] * len(mappings)
     else:
         for values in zip(*columns, strict=True):
-            kept = tuple(i for i, v in enumerate(values) if v is not _Encoder.DEFAULT)
+            kept = tuple(i for i, v in enumerate(values) if v is not DEFAULT)
             groups.setdefault(kept, []).append(tuple(values[i] for i in kept))
     mode = "replace" if replace else "skip" if skip_duplicates else "error"
     _check_empty_rows(table, groups)

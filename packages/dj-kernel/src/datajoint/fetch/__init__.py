@@ -1,0 +1,1 @@
+"""Reading query results: the fetch API and the fetch-format plugins."""
