@@ -97,19 +97,25 @@ def _mapping_condition(query: Any, condition: Mapping[str, Any]) -> m.Node | boo
     return items[0] if len(items) == 1 else m.And(tuple(items))
 
 
-def _query_condition(query: Any, other: Any) -> m.Node | bool:
+def _query_condition(query: Any, other: Any, semantic_check: bool) -> m.Node | bool:
+    from .semantics import assert_join_compatibility
+
+    assert_join_compatibility(query, other, semantic_check)
     common = [n for n in query.heading.names if n in other.heading.names]
     if not common:
         return bool(other)
     return m.InSelect(tuple(common), other.make_select(common, distinct=True))
 
 
-def _compile(query: Any, condition: Any) -> m.Node | bool:
+def _compile(query: Any, condition: Any, semantic_check: bool = True) -> m.Node | bool:
     """A node, or True/False for conditions that are constant."""
     from .expression import QueryExpression
+    from .universal import U
 
+    if isinstance(condition, U):
+        return True
     if isinstance(condition, Not):
-        inner = _compile(query, condition.restriction)
+        inner = _compile(query, condition.restriction, semantic_check)
         return (not inner) if isinstance(inner, bool) else m.Not(inner)
     if isinstance(condition, bool | np.bool_):
         return bool(condition)
@@ -124,21 +130,21 @@ def _compile(query: Any, condition: Any) -> m.Node | bool:
     if isinstance(condition, type) and issubclass(condition, QueryExpression):
         condition = condition()
     if isinstance(condition, QueryExpression):
-        return _query_condition(query, condition)
+        return _query_condition(query, condition, semantic_check)
     if isinstance(condition, Mapping):
         return _mapping_condition(query, condition)
     if isinstance(condition, np.void):
         return _mapping_condition(query, {n: condition[n] for n in condition.dtype.names or ()})
     if isinstance(condition, AndList):
-        items = [_compile(query, c) for c in condition]
+        items = [_compile(query, c, semantic_check) for c in condition]
         if any(i is False for i in items):
             return False
         nodes = [i for i in items if not isinstance(i, bool)]
         return True if not nodes else (nodes[0] if len(nodes) == 1 else m.And(tuple(nodes)))
     if _is_dataframe(condition):
-        return _compile(query, list(condition.to_records()))
+        return _compile(query, list(condition.to_records()), semantic_check)
     if isinstance(condition, Iterable) and not isinstance(condition, bytes | bytearray):
-        items = [_compile(query, c) for c in condition]
+        items = [_compile(query, c, semantic_check) for c in condition]
         if any(i is True for i in items):
             return True
         nodes = [i for i in items if not isinstance(i, bool)]
@@ -150,9 +156,11 @@ def _is_dataframe(value: Any) -> bool:
     return type(value).__name__ == "DataFrame" and hasattr(value, "to_records")
 
 
-def compile_condition(query: Any, condition: Any, *, negate: bool) -> m.Node | bool:
+def compile_condition(
+    query: Any, condition: Any, *, negate: bool, semantic_check: bool = True
+) -> m.Node | bool:
     """Compile ``condition`` against ``query``'s heading; True/False when it is constant."""
-    compiled = _compile(query, condition)
+    compiled = _compile(query, condition, semantic_check)
     if negate:
         return (not compiled) if isinstance(compiled, bool) else m.Not(compiled)
     return compiled

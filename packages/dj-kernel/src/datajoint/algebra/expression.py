@@ -2,6 +2,8 @@
 
 Every operator returns a new expression; nothing runs until results are asked for. Expressions
 compile to the query model (:mod:`datajoint.algebra.model`), which the backend's dialect renders.
+Operands that cannot be combined in place (renamed or computed attributes, aggregations, unions,
+limits) are first wrapped in a FROM-clause subquery, so every name in a query is a plain column.
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ from ..fetch.api import FetchMixin
 from ..heading import Attribute, Heading
 from . import model as m
 from .conditions import AndList, Not, compile_condition
+from .headings import aggregation_heading, join_heading, visible_key
+from .semantics import assert_join_compatibility
+from .top import Top
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_]\w*$")
 _DUPLICATE = re.compile(r"^\(\s*([A-Za-z_]\w*)\s*\)$")
@@ -32,6 +37,39 @@ def next_alias() -> str:
         return f"${next(_alias_counter):x}"
 
 
+def instantiate(operand: Any) -> Any:
+    """A table class used as an operand stands for its instance."""
+    if isinstance(operand, type) and issubclass(operand, QueryExpression):
+        return operand()
+    return operand
+
+
+def classify_named(named: Mapping[str, str]) -> tuple[dict, dict, dict]:
+    """Split ``new=value`` arguments into renames, duplicates ``"(old)"`` and computations."""
+    renames, duplicates, computed = {}, {}, {}
+    for new, value in named.items():
+        text = value.strip()
+        duplicate = _DUPLICATE.match(text)
+        if _IDENTIFIER.match(text) and not text.upper().startswith(("NULL", "CURRENT_TIMESTAMP")):
+            renames[new] = text
+        elif duplicate:
+            duplicates[new] = duplicate.group(1)
+        else:
+            computed[new] = text
+    return renames, duplicates, computed
+
+
+def computed_attribute(name: str, expression: str) -> Attribute:
+    """A calculated attribute: no type of its own, no lineage, never in the key."""
+    return Attribute(
+        name=name,
+        type="expression",
+        sql_type="expression",
+        expression=expression,
+        comment="calculated attribute",
+    )
+
+
 class QueryExpression(FetchMixin):
     """A query over one connection; see SPEC §6 for the operators."""
 
@@ -39,6 +77,10 @@ class QueryExpression(FetchMixin):
     _heading: Heading | None = None
     _source: m.Node | None = None
     _restriction: tuple[m.Node, ...] = ()
+    _top: Top | None = None
+    _distinct: bool = False
+    _group_by: tuple[str, ...] | None = None
+    _columns: frozenset[str] | None = None
 
     # ---- structure -------------------------------------------------------------------------
     @property
@@ -58,32 +100,61 @@ class QueryExpression(FetchMixin):
     def restriction(self) -> AndList:
         return AndList(self._restriction)
 
+    @property
+    def source_columns(self) -> frozenset[str]:
+        """The column names the FROM clause exposes unqualified."""
+        if self._columns is not None:
+            return self._columns
+        return frozenset(a.name for a in self.heading.all_attributes)
+
     def _derive(self, **changes: Any) -> QueryExpression:
         """A new expression; a restriction alone keeps the class (``(Table & key).delete()``)."""
-        if set(changes) == {"restriction"}:
+        if set(changes) <= {"restriction", "top"}:
             result = copy.copy(self)
-            result._restriction = changes["restriction"]
+            for key, value in changes.items():
+                setattr(result, "_" + key, value)
             return result
         result = QueryExpression.__new__(QueryExpression)
         result._connection = self.connection
         result._heading = changes.get("heading", self.heading)
         result._source = changes.get("source", self._source)
         result._restriction = changes.get("restriction", self._restriction)
+        result._top = changes.get("top", self._top)
+        result._distinct = changes.get("distinct", self._distinct)
+        result._group_by = changes.get("group_by", self._group_by)
+        result._columns = changes.get("columns", self.source_columns)
         return result
 
     @property
     def _has_renames(self) -> bool:
         return any(a.is_renamed or a.expression for a in self.heading.all_attributes)
 
+    @property
+    def _is_plain(self) -> bool:
+        """Whether the FROM clause's visible columns are exactly this heading, unmodified."""
+        if self._top is not None or self._distinct or self._group_by is not None:
+            return False
+        if self._has_renames:
+            return False
+        visible = {c for c in self.source_columns if not c.startswith("_")}
+        return visible == set(self.heading.names)
+
     def make_subquery(self) -> QueryExpression:
         """This expression as a FROM-clause subquery, so that its names become plain columns."""
         heading = Heading(
-            (replace(a, source=None, expression=None) for a in self.heading.all_attributes),
+            (replace(a, source=None, expression=None) for a in self.heading.visible),
             table_comment=self.heading.table_comment,
             has_lineage=self.heading.has_lineage,
         )
-        source = m.SubquerySource(self.make_select(include_hidden=True), next_alias())
-        return self._derive(heading=heading, source=source, restriction=())
+        return self._derive(
+            heading=heading,
+            source=m.SubquerySource(self.make_select(), next_alias()),
+            restriction=(),
+            top=None,
+            distinct=False,
+            group_by=None,
+            columns=frozenset(heading.names),
+        )
 
     # ---- compilation -----------------------------------------------------------------------
     def _select_items(self, names: list[str]) -> tuple[m.SelectItem, ...]:
@@ -98,22 +169,34 @@ class QueryExpression(FetchMixin):
                 items.append(m.SelectItem(m.Column(name)))
         return tuple(items)
 
-    def make_select(
-        self,
-        fields: list[str] | None = None,
-        *,
-        include_hidden: bool = False,
-        distinct: bool = False,
-    ) -> m.Select:
+    def _order_items(self, order_by: list[str]) -> tuple[m.OrderItem, ...]:
+        """ORDER BY entries: attribute names with ASC/DESC, ``KEY`` for the primary key."""
+        items: list[m.OrderItem] = []
+        for entry in order_by:
+            words = entry.split()
+            if not words:
+                continue
+            descending = len(words) > 1 and words[-1].upper() == "DESC"
+            name = words[0]
+            names = visible_key(self.heading) if name.upper() == "KEY" else [name]
+            items.extend(m.OrderItem(m.Column(n), descending) for n in names)
+        return tuple(items)
+
+    def make_select(self, fields: list[str] | None = None, *, distinct: bool = False) -> m.Select:
         """The query model of this expression (all visible attributes unless ``fields``)."""
         if fields is None:
-            attrs = self.heading.all_attributes if include_hidden else self.heading.visible
-            fields = [a.name for a in attrs]
+            fields = self.heading.names
+        top = self._top
+        group = self._group_by
         return m.Select(
             source=self._source,
             items=self._select_items(fields),
             where=m.conjunction(list(self._restriction)),
-            distinct=distinct,
+            group_by=tuple(m.Column(g) for g in group) if group else (),
+            distinct=self._distinct or distinct,
+            order_by=self._order_items(top.order_by or ["KEY"]) if top else (),
+            limit=top.limit if top else None,
+            offset=top.offset if top else 0,
         )
 
     def make_sql(self, fields: list[str] | None = None) -> str:
@@ -128,13 +211,29 @@ class QueryExpression(FetchMixin):
     # ---- restriction -----------------------------------------------------------------------
     def restrict(self, condition: Any, semantic_check: bool = True) -> QueryExpression:
         """Rows that satisfy ``condition`` (SPEC §6.1)."""
-        base = self.make_subquery() if self._has_renames else self
-        compiled = compile_condition(base, condition, negate=False)
+        from .universal import U
+
+        if isinstance(condition, Top):
+            return self._apply_top(condition)
+        if isinstance(condition, U):
+            return self
+        restrictable = self._top is None and self._group_by is None and not self._has_renames
+        base = self if restrictable else self.make_subquery()
+        compiled = compile_condition(base, condition, negate=False, semantic_check=semantic_check)
         if compiled is True:
             return self
         if compiled is False:
             compiled = m.Literal(False)
         return base._derive(restriction=(*base._restriction, compiled))
+
+    def _apply_top(self, top: Top) -> QueryExpression:
+        if self._top is None:
+            order = top.order_by if top.order_by is not None else ["KEY"]
+            return self._derive(top=Top(top.limit, order, top.offset))
+        merged = self._top.merge(top)
+        if merged is not None:
+            return self._derive(top=merged)
+        return self.make_subquery()._apply_top(top)
 
     def __and__(self, condition: Any) -> QueryExpression:
         return self.restrict(condition)
@@ -161,7 +260,13 @@ class QueryExpression(FetchMixin):
     def proj(self, *attributes: Any, **named: str) -> QueryExpression:
         """Select, rename (``new="old"``), duplicate (``new="(old)"``), compute and exclude
         (``"-x"``) attributes (SPEC §6.2)."""
-        base = self.make_subquery() if self._has_renames and named else self
+        in_place = (
+            self._top is None
+            and self._group_by is None
+            and not self._distinct
+            and not (self._has_renames and named)
+        )
+        base = self if in_place else self.make_subquery()
         return base._project(attributes, named)
 
     def _project(self, attributes: tuple[Any, ...], named: dict[str, str]) -> QueryExpression:
@@ -182,50 +287,113 @@ class QueryExpression(FetchMixin):
                 raise DataJointError(f"Attribute `{item}` not found.")
             else:
                 positional.append(item)
-        renames, duplicates, computed = {}, {}, {}
-        for new, value in named.items():
-            text = value.strip()
-            duplicate = _DUPLICATE.match(text)
-            if _IDENTIFIER.match(text) and not text.upper().startswith(
-                ("NULL", "CURRENT_TIMESTAMP")
-            ):
-                renames[new] = text
-            elif duplicate:
-                duplicates[new] = duplicate.group(1)
-            else:
-                computed[new] = text
+        renames, duplicates, computed = classify_named(named)
         sources = set(renames.values())
-        selected = set(heading.primary_key) | set(positional)
+        selected = set(visible_key(heading)) | set(positional)
         if Ellipsis in attributes:
-            selected |= set(heading.secondary_attributes)
+            selected |= set(heading.secondary_attributes) - sources
         selected = {n for n in selected if n not in excluded}
         selected -= {s for s in sources if s not in positional}
+        seen: set[str] = set()
         for new in named:
-            if new in selected:
+            if new in selected or new in seen:
                 raise DataJointError(f"Attribute `{new}` already exists")
+            seen.add(new)
         out = []
-        for attr in heading.all_attributes:
-            if attr.name in selected or (attr.is_hidden and attr.in_key):
+        for attr in heading.visible:
+            if attr.name in selected:
                 out.append(attr)
             out.extend(attr.renamed(new) for new, old in renames.items() if old == attr.name)
             out.extend(attr.renamed(new) for new, old in duplicates.items() if old == attr.name)
-        out.extend(
-            Attribute(
-                name=new,
-                type="expression",
-                sql_type="expression",
-                expression=expr,
-                comment="calculated attribute",
-            )
-            for new, expr in computed.items()
-        )
+        out.extend(computed_attribute(new, expr) for new, expr in computed.items())
         return self._derive(heading=Heading(out, has_lineage=heading.has_lineage))
 
-    # ---- counting ------------------------------------------------------------------------
+    # ---- join ------------------------------------------------------------------------------
+    def join(
+        self,
+        other: Any,
+        semantic_check: bool = True,
+        left: bool = False,
+        allow_nullable_pk: bool = False,
+    ) -> QueryExpression:
+        """Rows of both operands that agree on their common attributes (SPEC §6.3)."""
+        from .universal import U
+
+        other = instantiate(other)
+        if isinstance(other, U):
+            raise DataJointError(
+                "table * dj.U(...) is no longer supported in DataJoint 2.0. "
+                "Use dj.U(...) & table for the distinct values, or dj.U(...).aggr(table, ...)."
+            )
+        if not isinstance(other, QueryExpression):
+            raise DataJointError("The argument of join must be a QueryExpression")
+        assert_join_compatibility(self, other, semantic_check)
+        common = [n for n in self.heading.names if n in other.heading.names]
+        a = self if self._is_plain and not (common and _is_joined(self)) else self.make_subquery()
+        plain_b = other._is_plain and not (common and _is_joined(other))
+        b = other if plain_b and not (left and other._restriction) else other.make_subquery()
+        heading = join_heading(a.heading, b.heading, left=left, allow_nullable_pk=allow_nullable_pk)
+        return a._derive(
+            heading=heading,
+            source=m.JoinSource(a._source, b._source, using=tuple(common), left_outer=left),
+            restriction=(*a._restriction, *b._restriction),
+            columns=a.source_columns | b.source_columns,
+        )
+
+    def __mul__(self, other: Any) -> QueryExpression:
+        return self.join(other)
+
+    def extend(self, other: Any, semantic_check: bool = True) -> QueryExpression:
+        """Every row of this expression with the attributes of ``other`` where they match."""
+        return self.join(other, semantic_check=semantic_check, left=True)
+
+    # ---- aggregation -----------------------------------------------------------------------
+    def aggr(
+        self, group: Any, *attributes: Any, exclude_nonmatching: bool = False, **named: str
+    ) -> QueryExpression:
+        """Per row of this expression, aggregates computed over the matching rows of ``group``
+        (SPEC §6.4). The primary key stays this expression's."""
+        group = instantiate(group)
+        if not isinstance(group, QueryExpression):
+            raise DataJointError("The argument of aggr must be a QueryExpression")
+        key = visible_key(self.heading)
+        missing = [n for n in key if n not in group.heading.names]
+        if missing:
+            raise DataJointError(
+                "Aggregation requires the group expression to contain all primary key attributes "
+                f"of the grouping expression. Missing attributes: {missing}."
+            )
+        assert_join_compatibility(self, group, True)
+        common = [n for n in self.heading.names if n in group.heading.names]
+        a = self if self._is_plain else self.make_subquery()
+        keep_all = not exclude_nonmatching
+        plain_b = group._is_plain and not (keep_all and (_is_joined(group) or group._restriction))
+        b = group if plain_b else group.make_subquery()
+        heading, group_by = aggregation_heading(a.heading, b.heading, attributes, named)
+        result = a._derive(
+            heading=heading,
+            source=m.JoinSource(a._source, b._source, using=tuple(common), left_outer=keep_all),
+            restriction=(*a._restriction, *b._restriction),
+            group_by=tuple(group_by),
+            distinct=heading.names == key,
+            columns=a.source_columns | b.source_columns,
+        )
+        return result
+
+    aggregate = aggr
+
+    # ---- union -----------------------------------------------------------------------------
+    def __add__(self, other: Any) -> QueryExpression:
+        from .union import union
+
+        return union(self, instantiate(other))
+
+    # ---- counting --------------------------------------------------------------------------
     def __len__(self) -> int:
-        inner = self.make_select(self.primary_key or None, distinct=True)
-        if not self.primary_key:
-            inner = replace(inner, items=(m.SelectItem(m.RawSQL("1"), "one"),), distinct=False)
+        key = visible_key(self.heading)
+        inner = self.make_select(key or None, distinct=bool(key))
+        if not key:
+            inner = replace(inner, items=(m.SelectItem(m.RawSQL("1"), "one"),))
         select = m.Select(
             source=m.SubquerySource(inner, "distinct_count"),
             items=(m.SelectItem(m.RawSQL("count(*)")),),
@@ -233,12 +401,13 @@ class QueryExpression(FetchMixin):
         return int(self.connection.execute_model(select).fetchone()[0])
 
     def __bool__(self) -> bool:
-        select = m.Select(
-            source=self._source,
-            items=(m.SelectItem(m.RawSQL("1")),),
-            where=m.conjunction(list(self._restriction)),
-        )
-        return bool(self.connection.execute_model(m.Exists(select)).fetchone()[0])
+        inner = replace(self.make_select(), order_by=(), limit=None, offset=0)
+        return bool(self.connection.execute_model(m.Exists(inner)).fetchone()[0])
 
     def __contains__(self, key: Mapping[str, Any]) -> bool:
         return bool(self & key)
+
+
+def _is_joined(query: QueryExpression) -> bool:
+    """Whether the FROM clause already has several entries."""
+    return isinstance(query._source, m.JoinSource)

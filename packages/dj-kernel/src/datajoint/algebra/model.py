@@ -102,9 +102,9 @@ class TableSource(Node):
 
 @dataclass(frozen=True)
 class SubquerySource(Node):
-    """A SELECT used as a FROM entry."""
+    """A SELECT (or a UNION of SELECTs) used as a FROM entry."""
 
-    select: Select
+    select: Select | Union
     alias: str
 
 

@@ -315,7 +315,12 @@ class BaseDialect:
         return sql
 
     def _render_Union(self, node: m.Union, params: list[Any]) -> str:
-        return " UNION ".join("(" + self._render(s, params) + ")" for s in node.selects)
+        # each operand as a derived table: valid on every backend, SQLite included, whose
+        # compound SELECTs allow neither parentheses nor ORDER BY/LIMIT in their operands
+        return " UNION ".join(
+            f"SELECT * FROM ({self._render(s, params)}) AS {self.quote(f'_u{i}')}"
+            for i, s in enumerate(node.selects)
+        )
 
     def _render_Exists(self, node: m.Exists, params: list[Any]) -> str:
         return f"SELECT EXISTS({self._render(node.select, params)})"
