@@ -13,6 +13,8 @@ import logging as _logging
 from . import errors
 from .algebra.conditions import AndList, Not
 from .algebra.expression import QueryExpression
+from .algebra.top import Top
+from .algebra.universal import U
 from .connection import Connection, conn
 from .errors import DataJointError, ThreadSafetyError
 from .hookspecs import hookimpl
@@ -56,6 +58,8 @@ __all__ = [
     "Schema",
     "Table",
     "ThreadSafetyError",
+    "Top",
+    "U",
     "VirtualModule",
     "__author__",
     "__version__",

@@ -110,6 +110,9 @@ class TableMeta(type):
     def __contains__(cls, key: Any) -> bool:
         return key in cls()
 
+    def __neg__(cls) -> Any:
+        return -cls()
+
     def __xor__(cls, other: Any) -> QueryExpression:
         return cls() ^ other
 
