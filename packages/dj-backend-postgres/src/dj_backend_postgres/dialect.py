@@ -8,7 +8,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any, ClassVar
 
-from datajoint.algebra import model as m
 from datajoint.backend.contract import (
     Capabilities,
     ColumnSpec,
@@ -292,8 +291,9 @@ class PostgresDialect(BaseDialect):
         return f"{target} DO UPDATE SET {sets}"
 
     # ---- query model and functions ---------------------------------------------------------
-    def _render_RawSQL(self, node: m.RawSQL, params: list[Any]) -> str:
-        return self.escape_raw(sqltext.translate_user_sql(node.text))
+    def translate_user_sql(self, text: str) -> str:
+        """Backtick identifiers to double quotes, GROUP_CONCAT to STRING_AGG."""
+        return super().translate_user_sql(sqltext.translate_user_sql(text))
 
     def current_timestamp_sql(self, precision: int | None = None) -> str:
         """``CURRENT_TIMESTAMP`` or ``CURRENT_TIMESTAMP(n)``."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
+from typing import Any
 
 from .declare.types import core_type_name
 from .errors import DataJointError
@@ -90,7 +91,7 @@ class Attribute:
     codec: str | None = None
     store: str | None = None
     lineage: str | None = None
-    expression: str | None = None
+    expression: Any = None  # SQL text the user wrote, or a query-model node
     source: str | None = None
 
     @property
@@ -138,10 +139,11 @@ class Attribute:
             )
         codec = store = None
         if declared is not None and declared.startswith("<"):
-            body = declared.strip("<>")
-            codec, _, store = body.partition("@")
-            store = store if "@" in body else None
-            core = core_of_sql_type(column.sql_type)
+            from .codecs import column_final_dtype, parse_codec_spec
+
+            codec, store = parse_codec_spec(declared)
+            final = column_final_dtype(declared)  # None while the codec is not available
+            core = (final and core_type_name(final)) or core_of_sql_type(column.sql_type)
         elif declared is not None:
             core = core_type_name(declared) or core_of_sql_type(column.sql_type)
         else:

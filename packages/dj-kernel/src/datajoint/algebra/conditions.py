@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import json
 import re
 import uuid
 from collections.abc import Iterable, Mapping
@@ -82,11 +83,36 @@ def _bind(query: Any, name: str, value: Any) -> m.Node:
     return m.Param(query.connection.dialect.encode_param(value, attr.core))
 
 
+_JSON_PATH = re.compile(r"^([a-z_]\w*)((?:\.\w+|\[\d+\])+)(?::\s*([\w\s(),]+))?$", re.I)
+
+
+def json_path(heading: Any, text: str) -> m.JsonPath | None:
+    """``attr.path.to.key[:type]`` on a JSON attribute as a query-model node, else None."""
+    match = _JSON_PATH.match(text.strip())
+    if not match or match.group(1) not in heading.names or not heading[match.group(1)].is_json:
+        return None
+    return m.JsonPath(match.group(1), match.group(2).lstrip("."), match.group(3))
+
+
+def _json_comparison(path: m.JsonPath, value: Any) -> m.Node:
+    """Compare a JSON path with a value: as text unless the path is typed."""
+    if value is None:
+        return m.IsNull(path)
+    if isinstance(value, dict | list):
+        value = json.dumps(value)
+    elif path.return_type is None:
+        value = json.dumps(value) if isinstance(value, bool) else str(_plain(value))
+    return m.Compare(path, "=", m.Param(_plain(value)))
+
+
 def _mapping_condition(query: Any, condition: Mapping[str, Any]) -> m.Node | bool:
     names = set(query.heading.names) | set(query.heading.primary_key)
     items: list[m.Node] = []
     for key, value in condition.items():
         if key not in names:
+            path = json_path(query.heading, key)
+            if path is not None:
+                items.append(_json_comparison(path, value))
             continue
         column = m.Column(key)
         items.append(

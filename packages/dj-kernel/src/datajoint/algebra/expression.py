@@ -20,7 +20,7 @@ from ..errors import DataJointError
 from ..fetch.api import FetchMixin
 from ..heading import Attribute, Heading
 from . import model as m
-from .conditions import AndList, Not, compile_condition
+from .conditions import AndList, Not, compile_condition, json_path
 from .headings import aggregation_heading, join_heading, visible_key
 from .semantics import assert_join_compatibility
 from .top import Top
@@ -162,7 +162,9 @@ class QueryExpression(FetchMixin):
         for name in names:
             attr = self.heading[name]
             if attr.expression is not None:
-                items.append(m.SelectItem(m.RawSQL(attr.expression), name))
+                expr = attr.expression
+                node = m.RawSQL(expr) if isinstance(expr, str) else expr
+                items.append(m.SelectItem(node, name))
             elif attr.source is not None and attr.source != name:
                 items.append(m.SelectItem(m.Column(attr.source), name))
             else:
@@ -288,6 +290,7 @@ class QueryExpression(FetchMixin):
             else:
                 positional.append(item)
         renames, duplicates, computed = classify_named(named)
+        computed = {new: json_path(heading, expr) or expr for new, expr in computed.items()}
         sources = set(renames.values())
         selected = set(visible_key(heading)) | set(positional)
         if Ellipsis in attributes:

@@ -32,6 +32,15 @@ class Column(Node):
 
 
 @dataclass(frozen=True)
+class JsonPath(Node):
+    """The value at ``path`` (e.g. ``a.b[0]``) of a JSON column, cast to ``return_type`` if given."""
+
+    column: str
+    path: str
+    return_type: str | None = None
+
+
+@dataclass(frozen=True)
 class RawSQL(Node):
     """SQL text written by the user (or by the kernel from identifiers only)."""
 

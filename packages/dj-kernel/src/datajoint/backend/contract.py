@@ -176,6 +176,7 @@ class Dialect(Protocol):
     def column_decoder(
         self, core_type: str | None, sql_type: str
     ) -> Callable[[Any], Any] | None: ...
+    def json_path_sql(self, column: str, path: str, return_type: str | None = None) -> str: ...
 
 
 @runtime_checkable

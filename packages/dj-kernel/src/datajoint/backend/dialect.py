@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 from ..algebra import model as m
+from ..algebra.sql_functions import translate_string_aggregation
 from ..declare.types import core_type_args, core_type_name
 from ..errors import DataJointError
 from .contract import Capabilities, ColumnSpec, IndexSpec, OnDuplicate, TableSpec
@@ -236,8 +237,28 @@ class BaseDialect:
         col = self.quote(node.name)
         return f"{self.quote(node.source)}.{col}" if node.source else col
 
+    def _render_JsonPath(self, node: m.JsonPath, params: list[Any]) -> str:
+        return self.json_path_sql(node.column, node.path, node.return_type)
+
+    def json_path_sql(self, column: str, path: str, return_type: str | None = None) -> str:
+        """SQL reading ``path`` from JSON column ``column`` (SQLite's ``json_extract`` here).
+
+        Without ``return_type`` the value is compared as text, as on the other backends.
+        """
+        json_path = "$" + "".join(
+            part if part.startswith("[") else "." + part
+            for part in path.replace("[", ".[").split(".")
+            if part
+        )
+        expr = f"json_extract({self.quote(column)}, {self.string_literal(json_path)})"
+        return f"CAST({expr} AS {return_type or 'TEXT'})"
+
+    def translate_user_sql(self, text: str) -> str:
+        """User SQL in this backend's spelling (string aggregation functions)."""
+        return translate_string_aggregation(text, self.name)
+
     def _render_RawSQL(self, node: m.RawSQL, params: list[Any]) -> str:
-        return self.escape_raw(node.text)
+        return self.escape_raw(self.translate_user_sql(node.text))
 
     def _render_Literal(self, node: m.Literal, params: list[Any]) -> str:
         return "TRUE" if node.value else "FALSE"
