@@ -68,19 +68,44 @@ def _plain(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
-def _bind(query: Any, name: str, value: Any) -> m.Node:
+#: values of these types bind unchanged to a column of the given core type
+_SIMPLE: dict[str, tuple[type, ...]] = {
+    **dict.fromkeys(("int8", "int16", "int32", "int64"), (int,)),
+    **dict.fromkeys(("float32", "float64"), (float, int)),
+    **dict.fromkeys(("char", "varchar", "enum"), (str,)),
+}
+
+
+def _binder(query: Any, name: str):
+    """A function turning a value compared with attribute ``name`` into a bound parameter."""
     attr = query.heading[name]
-    value = _plain(value)
-    if attr.is_uuid and not isinstance(value, uuid.UUID):
-        try:
-            value = uuid.UUID(str(value))
-        except ValueError:
-            raise DataJointError(f"Badly formed UUID {value} in restriction by `{name}`") from None
-    if isinstance(value, list | datetime.date | datetime.time | decimal.Decimal) and not (
-        attr.core and attr.core.startswith(("date", "decimal"))
-    ):
-        value = str(value)
-    return m.Param(query.connection.dialect.encode_param(value, attr.core))
+    encode = query.connection.dialect.encode_param
+    core = attr.core
+    keeps_dates = bool(core) and core.startswith(("date", "decimal"))
+    simple = _SIMPLE.get(core or "", ())
+
+    def bind(value: Any) -> m.Node:
+        if type(value) in simple:
+            return m.Param(value)
+        value = _plain(value)
+        if attr.is_uuid and not isinstance(value, uuid.UUID):
+            try:
+                value = uuid.UUID(str(value))
+            except ValueError:
+                raise DataJointError(
+                    f"Badly formed UUID {value} in restriction by `{name}`"
+                ) from None
+        if isinstance(value, list | datetime.date | datetime.time | decimal.Decimal) and not (
+            keeps_dates
+        ):
+            value = str(value)
+        return m.Param(encode(value, core))
+
+    return bind
+
+
+def _bind(query: Any, name: str, value: Any) -> m.Node:
+    return _binder(query, name)(value)
 
 
 _JSON_PATH = re.compile(r"^([a-z_]\w*)((?:\.\w+|\[\d+\])+)(?::\s*([\w\s(),]+))?$", re.I)
@@ -121,6 +146,27 @@ def _mapping_condition(query: Any, condition: Mapping[str, Any]) -> m.Node | boo
     if not items:
         return True
     return items[0] if len(items) == 1 else m.And(tuple(items))
+
+
+def _values_list(query: Any, condition: list) -> m.Node | None:
+    """A list of dicts over the same attributes (no NULLs) as one ``IN`` list, else None."""
+    if len(condition) < 2 or not all(type(c) is dict for c in condition):
+        return None
+    names = set(query.heading.names) | set(query.heading.primary_key)
+    columns = tuple(k for k in condition[0] if k in names)
+    if not columns or any(k not in names for k in condition[0] if "." in k):
+        return None
+    binders = [_binder(query, c) for c in columns]
+    rows = []
+    for item in condition:
+        same_keys = item.keys() == condition[0].keys()
+        if not same_keys and tuple(k for k in item if k in names) != columns:
+            return None
+        values = [item[c] for c in columns]
+        if any(v is None for v in values):
+            return None
+        rows.append(tuple(bind(v) for bind, v in zip(binders, values, strict=True)))
+    return m.InValues(columns, tuple(rows))
 
 
 def _query_condition(query: Any, other: Any, semantic_check: bool) -> m.Node | bool:
@@ -170,6 +216,10 @@ def _compile(query: Any, condition: Any, semantic_check: bool = True) -> m.Node 
     if _is_dataframe(condition):
         return _compile(query, list(condition.to_records()), semantic_check)
     if isinstance(condition, Iterable) and not isinstance(condition, bytes | bytearray):
+        condition = list(condition)
+        as_values = _values_list(query, condition)
+        if as_values is not None:
+            return as_values
         items = [_compile(query, c, semantic_check) for c in condition]
         if any(i is True for i in items):
             return True

@@ -101,6 +101,14 @@ class InSelect(Node):
 
 
 @dataclass(frozen=True)
+class InValues(Node):
+    """``(cols) IN ((v, v), ...)``: a disjunction of equalities over the same columns."""
+
+    columns: tuple[str, ...]
+    rows: tuple[tuple[Node, ...], ...]
+
+
+@dataclass(frozen=True)
 class TableSource(Node):
     """A base table."""
 

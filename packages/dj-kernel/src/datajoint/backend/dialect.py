@@ -287,6 +287,19 @@ class BaseDialect:
         neg = "NOT " if node.negate else ""
         return f"(({cols}) {neg}IN ({self._render(node.select, params)}))"
 
+    def _render_InValues(self, node: m.InValues, params: list[Any]) -> str:
+        if all(type(v) is m.Param for row in node.rows for v in row):
+            # the common case, rendered without a call per value: every entry is a parameter
+            params.extend(v.value for row in node.rows for v in row)
+            group = ", ".join([self.placeholder] * len(node.columns))
+            rendered = [group] * len(node.rows)
+        else:
+            rendered = [", ".join(self._render(v, params) for v in row) for row in node.rows]
+        if len(node.columns) == 1:
+            return f"({self.quote(node.columns[0])} IN ({', '.join(rendered)}))"
+        cols = ", ".join(self.quote(c) for c in node.columns)
+        return f"(({cols}) IN ({', '.join('(' + r + ')' for r in rendered)}))"
+
     def _render_TableSource(self, node: m.TableSource, params: list[Any]) -> str:
         name = self.full_table_name(node.schema, node.table)
         return f"{name} AS {self.quote(node.alias)}" if node.alias else name
