@@ -87,3 +87,14 @@ def test_conn_singleton_defaults_to_sqlite(monkeypatch, tmp_path, caplog):
             assert str(path) in caplog.text
         finally:
             connection_module.reset_singleton()
+
+
+def test_get_user(dj_connection):
+    user = dj_connection.get_user()
+    backend = dj_connection.backend.name
+    if backend == "mysql":
+        assert user.startswith(dj_connection.conn_info["user"] + "@")
+    elif backend == "postgresql":
+        assert user == dj_connection.conn_info["user"]
+    else:
+        assert user

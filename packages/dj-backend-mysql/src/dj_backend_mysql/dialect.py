@@ -70,6 +70,7 @@ class MySQLDialect(BaseDialect):
     placeholder: ClassVar[str] = "%s"
     identifier_quote: ClassVar[str] = "`"
     max_table_name_length: ClassVar[int] = 64
+    current_user_sql: ClassVar[str | None] = "SELECT user()"
     capabilities: ClassVar[Capabilities] = Capabilities(
         column_positions=True,
         inline_indexes=True,

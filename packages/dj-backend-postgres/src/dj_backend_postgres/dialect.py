@@ -35,6 +35,7 @@ class PostgresDialect(BaseDialect):
     placeholder: ClassVar[str] = "%s"
     identifier_quote: ClassVar[str] = '"'
     max_table_name_length: ClassVar[int] = 63
+    current_user_sql: ClassVar[str | None] = "SELECT current_user"
     capabilities: ClassVar[Capabilities] = Capabilities(
         column_positions=False,
         inline_indexes=False,

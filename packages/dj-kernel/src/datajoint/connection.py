@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import logging
 import os
 import warnings
@@ -137,7 +138,11 @@ class Connection:
             return False
 
     def get_user(self) -> str:
-        return str(self.conn_info["user"] or "")
+        """The database user of this session ("user@host" on MySQL); the OS user on SQLite."""
+        sql = self.dialect.current_user_sql
+        if sql is None:
+            return getpass.getuser()
+        return str(self.query(sql).fetchone()[0])
 
     def __enter__(self) -> Connection:
         return self

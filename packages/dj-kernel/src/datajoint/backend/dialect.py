@@ -25,6 +25,8 @@ class BaseDialect:
     identifier_quote: ClassVar[str] = '"'
     max_table_name_length: ClassVar[int] = 64
     capabilities: ClassVar[Capabilities] = Capabilities()
+    #: a query returning the session's database user; None for backends without users
+    current_user_sql: ClassVar[str | None] = None
     core_types: ClassVar[dict[str, str]] = {
         "int8": "smallint",
         "int16": "smallint",
