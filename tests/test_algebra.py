@@ -383,3 +383,51 @@ def test_translation_of_string_aggregation():
     assert t("x + GROUP_CONCAT(f(a, b))", "mysql") == "x + GROUP_CONCAT(f(a, b))"
     assert t("STRING_AGG(a, ';')", "sqlite") == "group_concat(a, ';')"
     assert t("GROUP_CONCAT(a SEPARATOR ';')", "sqlite") == "group_concat(a, ';')"
+
+
+def test_restriction_by_records_and_frames(lab):
+    import numpy as np
+    import pandas as pd
+
+    S = lab.Subject
+    records = np.array([(1, "mouse"), (3, "rat")], dtype=[("subject_id", "i4"), ("species", "U10")])
+    assert len(S & records[0]) == 1
+    assert len(S & records) == 2
+    frame = pd.DataFrame({"subject_id": [2, 3]}).set_index("subject_id")
+    assert keys(S & frame, "subject_id") == [(2,), (3,)]
+    assert len(S - frame) == 1
+
+
+def test_more_projection_and_aggregation_rules(lab):
+    S, Se = lab.Subject, lab.Session
+    # `...` adds the secondary attributes that are not the source of a rename
+    renamed = S.proj(..., kind="species")
+    assert renamed.heading.names == ["subject_id", "kind", "weight"]
+    kept = S.proj(..., "species", kind="species")
+    assert kept.heading.names == ["subject_id", "species", "kind", "weight"]
+    # `...` in aggr expands to the grouping side's secondary attributes only
+    agg = S.aggr(Se, ..., last="max(session)")
+    assert agg.heading.names == ["subject_id", "species", "weight", "last"]
+    assert "operator" not in agg.heading.names
+    # a restricted aggregation, projected and joined again
+    busy = (S.aggr(Se, n="count(session)") & "n >= 1").proj("n")
+    assert keys(busy * Se, "subject_id", "session", "n") == [(1, 1, 2), (1, 2, 2), (2, 1, 1)]
+
+
+def test_union_is_restricted_projected_and_joined(lab):
+    S = lab.Subject
+    u = (S & {"subject_id": 1}).proj("species") + (S & {"subject_id": 2}).proj(w="weight")
+    assert len(u) == 2 and keys(u & {"subject_id": 1}, "species") == [("mouse",)]
+    assert u.proj().heading.names == ["subject_id"]
+    assert len(lab.Session * u) == 3
+
+
+def test_top_ordering_forms(lab):
+    T = lab.Trial
+    last = T & dj.Top(1, "KEY DESC")
+    assert keys(last, "subject_id", "session", "trial") == [(2, 1, 4)]
+    skipped = T & dj.Top(None, "KEY", offset=10)
+    assert len(skipped) == 2
+    assert len(T & dj.Top(limit=None)) == len(T)
+    chained = (T & dj.Top(6, "trial DESC")) & dj.Top(2, "KEY")
+    assert len(chained) == 2
