@@ -286,7 +286,7 @@ def test_top(lab):
     T = lab.Trial
     first = T & dj.Top()
     assert len(first) == 1 and first.fetch1("trial") == 1
-    three = T & dj.Top(3, "rt DESC")
+    three = (T & "rt is not null") & dj.Top(3, "rt DESC")  # NULLs sort differently per backend
     assert [r["trial"] for r in three.to_dicts()] in ([4, 4, 4], [4, 4, 2])
     page = T & dj.Top(2, "KEY", offset=2)
     assert keys(page, "subject_id", "session", "trial") == [(1, 1, 3), (1, 1, 4)]
