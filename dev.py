@@ -25,6 +25,7 @@ PACKAGES = [
     "dj-codecs-builtin",
     "dj-storage",
     "dj-cli",
+    "../tests/codec_package",  # a third-party codec package the integration tests use
 ]
 
 

@@ -98,3 +98,36 @@ def test_get_user(dj_connection):
         assert user == dj_connection.conn_info["user"]
     else:
         assert user
+
+
+def test_query_cache(dj_schema, tmp_path):
+    @dj_schema
+    class Reading(dj.Manual):
+        definition = """
+        reading_id : int32
+        ---
+        value : float64
+        """
+
+    Reading.insert1({"reading_id": 1, "value": 1.5})
+    conn = dj_schema.connection
+    with dj.config.override(query_cache=str(tmp_path / "cache")):
+        conn.set_query_cache("v1")
+        try:
+            assert Reading.to_dicts() == [{"reading_id": 1, "value": 1.5}]
+            with pytest.raises(DataJointError, match="Only SELECT queries are allowed"):
+                Reading.insert1({"reading_id": 2, "value": 2.5})
+            conn.set_query_cache(None)
+            Reading.insert1({"reading_id": 2, "value": 2.5})
+            conn.set_query_cache("v1")
+            assert len(Reading.to_dicts()) == 1  # served from the cache
+            conn.purge_query_cache()
+            assert len(Reading.to_dicts()) == 2
+        finally:
+            conn.set_query_cache(None)
+    with pytest.raises(DataJointError, match="Provide filepath"):
+        conn.set_query_cache("x")
+        try:
+            conn.query("SELECT 1")
+        finally:
+            conn.set_query_cache(None)

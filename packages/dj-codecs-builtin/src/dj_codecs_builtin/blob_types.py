@@ -1,8 +1,9 @@
 """Marker classes and type tables of the blob format (SPEC §5).
 
-``MatCell`` and ``MatStruct`` mark numpy arrays that are packed as MATLAB cell arrays (``C``) and
-struct arrays (``S``). The tables map numpy dtypes to the ``u32 type_id`` of an ``A`` item and
-back, and exact Python scalar types to their item encoders.
+``MatCell`` and ``MatStruct`` (defined in the kernel, :mod:`datajoint.blob_types`, and re-exported
+here) mark numpy arrays that are packed as MATLAB cell arrays (``C``) and struct arrays (``S``).
+The tables map numpy dtypes to the ``u32 type_id`` of an ``A`` item and back, and exact Python
+scalar types to their item encoders.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from datajoint.blob_types import MatCell, MatStruct
 from datajoint.errors import DataJointError
 
 __all__ = [
@@ -42,14 +44,6 @@ __all__ = [
     "enc_uuid",
     "little_endian",
 ]
-
-
-class MatCell(np.ndarray):
-    """A MATLAB cell array: an object ndarray packed element by element (item code ``C``)."""
-
-
-class MatStruct(np.recarray):
-    """A MATLAB struct array: a record array packed element by element (item code ``S``)."""
 
 
 TYPE_BOOL = 3  # mxLOGICAL_CLASS

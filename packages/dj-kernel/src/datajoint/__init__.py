@@ -15,6 +15,9 @@ from .algebra.conditions import AndList, Not
 from .algebra.expression import QueryExpression
 from .algebra.top import Top
 from .algebra.universal import U
+from .blob_types import MatCell, MatStruct
+from .builtin_codecs import SchemaCodec
+from .codecs import Codec, get_codec, list_codecs
 from .connection import Connection, conn
 from .errors import DataJointError, ThreadSafetyError
 from .hookspecs import hookimpl
@@ -41,6 +44,7 @@ if not logger.handlers:
 
 __all__ = [
     "AndList",
+    "Codec",
     "Compute",
     "Computed",
     "Connection",
@@ -52,10 +56,13 @@ __all__ = [
     "Instance",
     "Lookup",
     "Manual",
+    "MatCell",
+    "MatStruct",
     "Not",
     "Part",
     "QueryExpression",
     "Schema",
+    "SchemaCodec",
     "Table",
     "ThreadSafetyError",
     "Top",
@@ -66,7 +73,9 @@ __all__ = [
     "config",
     "conn",
     "errors",
+    "get_codec",
     "hookimpl",
+    "list_codecs",
     "list_schemas",
     "logger",
     "plugins",

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import getpass
+import hashlib
 import logging
 import os
+import re
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -85,6 +87,7 @@ class Connection:
             "backend": self.backend.name,
         }
         self.schemas: dict[str, Any] = {}
+        self._query_cache: str | None = None
         self._raw: Any = None
         self._in_transaction = False
         self._dependencies: Any = None
@@ -176,6 +179,8 @@ class Connection:
         streaming: bool = False,
     ) -> Any:
         """Execute one statement with bound ``args`` and return the driver's cursor."""
+        if self._query_cache is not None:
+            return self._cached_query(sql, args, as_dict)
         if reconnect is None:
             reconnect = bool(getattr(self.config.database, "reconnect", True))
         try:
@@ -205,6 +210,46 @@ class Connection:
                     warnings.simplefilter("ignore")
                 cursor.execute(sql, list(args))
         return cursor
+
+    # ---- query cache -----------------------------------------------------------------------
+    def set_query_cache(self, query_cache: str | None = None) -> None:
+        """Serve SELECT/SHOW results from files under ``config.query_cache``, keyed by
+        ``query_cache`` (None turns caching off)."""
+        self._query_cache = query_cache
+
+    def _cache_folder(self) -> Path:
+        folder = self.config.query_cache
+        if folder is None:
+            raise errors.DataJointError(
+                "Provide filepath dj.config['query_cache'] when using query caching."
+            )
+        return Path(folder)
+
+    def purge_query_cache(self) -> None:
+        """Delete every cached result in ``config.query_cache``."""
+        folder = self.config.query_cache
+        if folder is not None and Path(folder).is_dir():
+            for entry in Path(folder).iterdir():
+                if entry.is_file():
+                    entry.unlink()
+
+    def _cached_query(self, sql: str, args: Sequence[Any], as_dict: bool) -> Any:
+        from .codecs import get_codec
+
+        if not _CACHEABLE.match(sql):
+            raise errors.DataJointError("Only SELECT queries are allowed when query caching is on.")
+        blob = get_codec("blob")
+        folder = self._cache_folder()
+        digest = hashlib.md5(
+            str(self._query_cache).encode() + blob.encode(list(args)) + sql.encode()
+        ).hexdigest()
+        path = folder / digest
+        if path.exists():
+            return CachedCursor(blob.decode(path.read_bytes()))
+        rows = list(self._execute(sql, args, as_dict, True, False).fetchall())
+        folder.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(blob.encode(rows))
+        return CachedCursor(rows)
 
     @contextmanager
     def _translated_errors(self, sql: str) -> Iterator[None]:
@@ -286,6 +331,41 @@ class Connection:
 
             self._dependencies = Dependencies(self)
         return self._dependencies
+
+
+_CACHEABLE = re.compile(r"^\s*(SELECT|SHOW)")
+
+
+class CachedCursor:
+    """A cursor-like view of cached rows."""
+
+    def __init__(self, rows: list[Any]) -> None:
+        self._rows = list(rows)
+        self._position = 0
+        self.rowcount = len(self._rows)
+
+    def fetchone(self) -> Any:
+        if self._position >= len(self._rows):
+            return None
+        self._position += 1
+        return self._rows[self._position - 1]
+
+    def fetchmany(self, size: int = 1) -> list[Any]:
+        rows = self._rows[self._position : self._position + size]
+        self._position += len(rows)
+        return rows
+
+    def fetchall(self) -> list[Any]:
+        rows = self._rows[self._position :]
+        self._position = len(self._rows)
+        return rows
+
+    def __iter__(self) -> Iterator[Any]:
+        while (row := self.fetchone()) is not None:
+            yield row
+
+    def close(self) -> None:
+        self._rows = []
 
 
 _singleton: Connection | None = None

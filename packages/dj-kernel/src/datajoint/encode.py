@@ -1,13 +1,15 @@
-"""Encoding of attribute values for binding as query parameters (insert, update)."""
+"""Encoding of attribute values for binding as query parameters (insert, update), codecs included."""
 
 from __future__ import annotations
 
 import math
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
+from .codecs import CodecChain, column_chain, encode_key, resolved_store_name
 from .errors import DataJointError
 
 #: marks a value the database fills with the column default (the column is left out of the row)
@@ -28,7 +30,13 @@ _PASS_THROUGH: dict[str, tuple[type, ...]] = {
 
 
 class AttributeEncoder:
-    """Encodes the values of one attribute for binding; :data:`DEFAULT` marks a value left out."""
+    """Encodes the values of one attribute for binding; :data:`DEFAULT` marks a value left out.
+
+    A codec column runs its codec chain first (SPEC §4.1): ``None`` skips validate and encode,
+    any other value is validated by the outermost codec and encoded outermost → innermost, each
+    encoder receiving the row's ``key`` (``_schema``, ``_table``, ``_field``, ``_config`` and the
+    primary-key values the row gives). The result is then bound as the chain's final type.
+    """
 
     def __init__(self, table: Any, name: str) -> None:
         self.attr = table.heading[name]
@@ -36,14 +44,64 @@ class AttributeEncoder:
         self.name = name
         self.numeric = self.attr.is_numeric
         self.native_binary = self.attr.codec is None and self.attr.is_blob
-        self.pass_through = _PASS_THROUGH.get(self.attr.core or "", ())
+        self.chain: CodecChain | None = None
+        if self.attr.codec is not None:
+            config = table.connection.config
+            self.chain = column_chain(self.attr.type)
+            self.store_name = resolved_store_name(self.chain.store, config)
+            self.context = {
+                "schema": table.database,
+                "table": table.table_name,
+                "field": name,
+                "config": config,
+            }
+            self.primary_key = tuple(table.primary_key)
+            self.pass_through: tuple[type, ...] = ()
+        else:
+            self.pass_through = _PASS_THROUGH.get(self.attr.core or "", ())
 
-    def column(self, values: list[Any]) -> list[Any]:
-        """Encode a whole column; plain values of the column's own type are bound unchanged."""
-        simple, encode = self.pass_through, self.__call__
+    def column(self, values: list[Any], rows: Sequence[Any] | None = None) -> list[Any]:
+        """Encode a whole column; plain values of the column's own type are bound unchanged.
+
+        ``rows`` (the rows the values come from, in the same order) supply the primary-key
+        values that codec encoders receive in ``key``.
+        """
+        if self.chain is not None:
+            if rows is None:
+                return [self.encode_codec(v, None) for v in values]
+            return [self.encode_codec(v, r) for v, r in zip(values, rows, strict=True)]
+        simple, encode = self.pass_through, self.bind
         return [(v if v == v else DEFAULT) if type(v) in simple else encode(v) for v in values]
 
-    def __call__(self, value: Any) -> Any:
+    def __call__(self, value: Any, row: Any = None) -> Any:
+        if self.chain is not None:
+            return self.encode_codec(value, row)
+        return self.bind(value)
+
+    def key_for(self, row: Any) -> dict[str, Any]:
+        """The ``key`` the codec encoders receive for ``row``."""
+        context = self.context
+        return encode_key(
+            context["schema"],
+            context["table"],
+            self.name,
+            context["config"],
+            self.primary_key,
+            row,
+        )
+
+    def encode_codec(self, value: Any, row: Any) -> Any:
+        """Run the codec chain on one value, then bind the result."""
+        if value is None:
+            return DEFAULT
+        assert self.chain is not None
+        encoded = self.chain.encode(
+            value, key=self.key_for(row), context=self.context, store_name=self.store_name
+        )
+        return self.bind(encoded)
+
+    def bind(self, value: Any) -> Any:
+        """Adapt a value of the column's (final) type for binding."""
         if isinstance(value, np.generic):
             value = value.item()
         if value is None:

@@ -10,7 +10,7 @@ from typing import Any
 from ..backend.contract import ColumnSpec, ForeignKeySpec, IndexSpec, TableSpec
 from ..errors import DataJointError
 from .parser import AttributeLine, ForeignKeyLine, IndexLine, parse_definition
-from .types import enum_values, normalize_core_type, parse_type
+from .types import TypeSpec, enum_values, normalize_core_type, parse_type
 
 logger = logging.getLogger("datajoint")
 
@@ -77,6 +77,7 @@ def compile_attribute(dialect: Any, schema: str, line: AttributeLine) -> ColumnS
         raise DataJointError(f'Primary key attributes cannot be nullable in line "{line.line}"')
     autoincrement = False
     enum = None
+    codec_blob = False
     if spec.kind == "core":
         assert spec.core is not None
         try:
@@ -97,14 +98,22 @@ def compile_attribute(dialect: Any, schema: str, line: AttributeLine) -> ColumnS
         autoincrement = bool(_AUTO_INCREMENT.search(spec.text))
         sql_type = _AUTO_INCREMENT.sub("", spec.text).strip()
     else:
-        raise DataJointError(
-            f"Unknown codec: <{spec.codec}>. Ensure the codec is defined and its package "
-            f'installed (line "{line.line}").'
-        )
+        final = _codec_final_type(spec, line)
+        if final.kind == "core":
+            try:
+                sql_type = dialect.core_type_sql(normalize_core_type(final.text), schema=schema)
+            except ValueError as error:
+                raise DataJointError(f'{error} in line "{line.line}"') from None
+            enum = enum_values(final.text) if final.core == "enum" else None
+        else:
+            sql_type = _AUTO_INCREMENT.sub("", final.text).strip()
+        if line.in_key:  # the heading loader refuses codec columns in the key
+            raise DataJointError("Blob or JSON attributes are not allowed in the primary key")
+        codec_blob = final.is_blob_like
     default = default_sql(dialect, line.default)
     # checked on every backend (not only where the native type is a BLOB) so that a definition
     # that declares on one backend declares on all of them
-    blob_like = spec.is_blob_like or "blob" in sql_type.lower()
+    blob_like = spec.is_blob_like or codec_blob or "blob" in sql_type.lower()
     if blob_like and line.default is not None and not nullable:
         raise DataJointError(
             f"The default value for blob attributes can only be NULL in:\n{line.line}"
@@ -120,6 +129,24 @@ def compile_attribute(dialect: Any, schema: str, line: AttributeLine) -> ColumnS
         autoincrement=autoincrement,
         enum_values=enum,
     )
+
+
+def _codec_final_type(spec: TypeSpec, line: AttributeLine) -> TypeSpec:
+    """The core or native type a codec column's chain ends in (SPEC §3.3, §4.1)."""
+    from ..codecs import resolve_dtype
+
+    try:
+        final, chain, _store = resolve_dtype(spec.text)
+    except DataJointError as error:
+        message = error.args[0] if error.args else str(error)
+        raise type(error)(f'{message} (in line "{line.line}")') from error
+    try:
+        final_spec = parse_type(final)
+    except DataJointError:
+        final_spec = None
+    if final_spec is None or final_spec.kind == "codec":
+        raise DataJointError(f"Invalid dtype '{final}' in codec <{chain[-1].name}>.")
+    return final_spec
 
 
 def _compile_foreign_key(builder: _Builder, line: ForeignKeyLine, context: dict[str, Any]) -> None:
