@@ -1,96 +1,193 @@
-"""The fetch API of query expressions (SPEC §7)."""
+"""The fetch API of query expressions (SPEC §7).
+
+Every result shape is a fetch format registered with the plugin host (``dj_register_fetch_formats``):
+``Q.to(name, ...)`` reads a query in any registered format, and ``to_dicts``, ``to_arrays``,
+``keys``, ``to_pandas``, ``to_polars`` and ``to_arrow`` are shorthands for the kernel's own
+formats (:mod:`datajoint.fetch.formats`). ``fetch1``, ``head``/``tail``, iteration and the
+previews are built on the same reader (:mod:`datajoint.fetch.reader`).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import replace
+from collections.abc import Iterator, Sequence
 from typing import Any
 
-from ..algebra import model as m
-from ..decode import decoders_for
 from ..errors import DataJointError
+from ..plugin_host import host as plugin_host
+from . import preview as _preview
+from .legacy import legacy_fetch
+from .reader import column_decoders, dict_maker, iter_dicts, key_names, row_batches
+
+OrderBy = str | Sequence[str] | None
 
 
 class FetchMixin:
     """Ways to read the rows of a query expression; mixed into QueryExpression."""
 
-    def _rows(self, select: m.Select, names: list[str]) -> list[dict[str, Any]]:
-        rows = self.connection.execute_model(select).fetchall()
-        decoders = decoders_for(self, names)
-        active = [(i, d) for i, d in enumerate(decoders) if d is not None]
-        out = []
-        for row in rows:
-            if active:
-                row = list(row)
-                for i, decode in active:
-                    if row[i] is not None:
-                        row[i] = decode(row[i])
-            out.append(dict(zip(names, row, strict=True)))
-        return out
+    # ---- formats ---------------------------------------------------------------------------
+    def to(self, name: str, /, *args: Any, **options: Any) -> Any:
+        """The result in the fetch format registered as ``name`` (see ``dj.plugins()``).
 
-    def _ordered_select(
-        self,
-        order_by: Any = None,
-        limit: int | None = None,
-        offset: int | None = None,
-        fields: list[str] | None = None,
-    ) -> m.Select:
-        select = self.make_select(fields)
-        if order_by is None and limit is None and not offset:
-            return select
-        order = order_by if order_by is not None else "KEY"
-        items = [order] if isinstance(order, str) else list(order)
-        order_items = []
-        for item in items:
-            words = item.split()
-            descending = len(words) > 1 and words[-1].upper() == "DESC"
-            name = words[0]
-            names = self.primary_key if name == "KEY" else [name]
-            order_items.extend(m.OrderItem(m.Column(n), descending) for n in names)
-        if offset and limit is None:
-            limit = 999999999999
-        return replace(select, order_by=tuple(order_items), limit=limit, offset=offset or 0)
+        ``Q.to("pandas", order_by="KEY", limit=10)`` equals ``Q.to_pandas(order_by="KEY",
+        limit=10)``; a format from a plugin package is read the same way. An unknown name raises
+        PluginError listing the installed formats.
+        """
+        fetcher = plugin_host().get("fetch_format", name)
+        return fetcher(self, *args, **options)
 
     def to_dicts(
         self,
-        order_by: Any = None,
+        order_by: OrderBy = None,
         limit: int | None = None,
         offset: int | None = None,
         squeeze: bool = False,
     ) -> list[dict[str, Any]]:
-        """Every row as a dict of decoded values."""
-        names = self.heading.names
-        return self._rows(self._ordered_select(order_by, limit, offset), names)
+        """Every row as a dict of decoded values (codecs, uuid, json, dates).
+
+        Any of ``order_by``/``limit``/``offset`` applies ``dj.Top`` (a limit alone orders by the
+        primary key); ``squeeze`` drops singleton dimensions of array values.
+        """
+        return self.to("dicts", order_by=order_by, limit=limit, offset=offset, squeeze=squeeze)
+
+    def to_pandas(
+        self,
+        order_by: OrderBy = None,
+        limit: int | None = None,
+        offset: int | None = None,
+        squeeze: bool = False,
+    ) -> Any:
+        """A pandas DataFrame of the rows, indexed by the primary key when there are rows."""
+        return self.to("pandas", order_by=order_by, limit=limit, offset=offset, squeeze=squeeze)
+
+    def to_polars(
+        self,
+        order_by: OrderBy = None,
+        limit: int | None = None,
+        offset: int | None = None,
+        squeeze: bool = False,
+    ) -> Any:
+        """A polars DataFrame of the rows (needs ``pip install datajoint[polars]``)."""
+        return self.to("polars", order_by=order_by, limit=limit, offset=offset, squeeze=squeeze)
+
+    def to_arrow(
+        self,
+        order_by: OrderBy = None,
+        limit: int | None = None,
+        offset: int | None = None,
+        squeeze: bool = False,
+    ) -> Any:
+        """A pyarrow Table of the rows (needs ``pip install datajoint[arrow]``)."""
+        return self.to("arrow", order_by=order_by, limit=limit, offset=offset, squeeze=squeeze)
+
+    def to_arrays(
+        self,
+        *attrs: str,
+        include_key: bool = False,
+        order_by: OrderBy = None,
+        limit: int | None = None,
+        offset: int | None = None,
+        squeeze: bool = False,
+    ) -> Any:
+        """A structured numpy array of the rows, or one array per attribute of ``attrs``.
+
+        With ``attrs``, one attribute gives a bare array and several a tuple; ``include_key=True``
+        puts the list of primary-key dicts first: ``keys, a, b = Q.to_arrays("a", "b",
+        include_key=True)``.
+        """
+        return self.to(
+            "arrays",
+            *attrs,
+            include_key=include_key,
+            order_by=order_by,
+            limit=limit,
+            offset=offset,
+            squeeze=squeeze,
+        )
 
     def keys(
-        self, order_by: Any = None, limit: int | None = None, offset: int | None = None
+        self, order_by: OrderBy = None, limit: int | None = None, offset: int | None = None
     ) -> list[dict[str, Any]]:
-        """The primary-key values of every row."""
-        return self.proj().to_dicts(order_by=order_by, limit=limit, offset=offset)
+        """The primary-key values of every row, as dicts (``proj().to_dicts()``)."""
+        return self.to("keys", order_by=order_by, limit=limit, offset=offset)
 
+    # ---- single rows and windows -----------------------------------------------------------
     def fetch1(self, *attrs: str, squeeze: bool = False) -> Any:
-        """The one row of a result (a dict), or the values of ``attrs`` from it."""
-        if not attrs:
-            rows = self.to_dicts(limit=2)
-            if len(rows) != 1:
-                raise DataJointError("fetch1 requires exactly one tuple in the input set.")
-            return rows[0]
-        rows = self.to_dicts(limit=2)
+        """The one row of the result: a dict, or the values of ``attrs`` from it.
+
+        One attribute gives its value, several a tuple; ``"KEY"`` stands for the primary-key
+        dict. Zero or several rows raise DataJointError.
+        """
+        query: Any = self
+        if attrs:
+            query = self.proj(*dict.fromkeys(a for a in attrs if a != "KEY"))
+        names = query.heading.names
+        make = dict_maker(names, column_decoders(query, names, squeeze))
+        rows = [r for batch in row_batches(query, names, max_rows=2) for r in make(batch)]
         if len(rows) != 1:
-            raise DataJointError(f"fetch1 should only return one tuple. {len(rows)} tuples found")
+            if not attrs:
+                raise DataJointError("fetch1 requires exactly one tuple in the input set.")
+            count = len(rows) if len(rows) < 2 else len(query)
+            raise DataJointError(f"fetch1 should only return one tuple. {count} tuples found")
         row = rows[0]
-        values = tuple(
-            {k: row[k] for k in self.primary_key} if a == "KEY" else row[a] for a in attrs
-        )
-        return values[0] if len(values) == 1 else values
+        if not attrs:
+            return row
+        values = [{k: row[k] for k in key_names(query)} if a == "KEY" else row[a] for a in attrs]
+        return values[0] if len(values) == 1 else tuple(values)
+
+    def head(self, limit: int = 25) -> list[dict[str, Any]]:
+        """The first ``limit`` rows by primary key, as dicts."""
+        return self.to_dicts(order_by="KEY", limit=limit)
+
+    def tail(self, limit: int = 25) -> list[dict[str, Any]]:
+        """The last ``limit`` rows by primary key, as dicts in ascending key order."""
+        return self.to_dicts(order_by="KEY DESC", limit=limit)[::-1]
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
-        return iter(self.to_dicts())
+        """Decoded dicts, read from one cursor a batch at a time."""
+        return iter_dicts(self)
+
+    # ---- deprecated ------------------------------------------------------------------------
+    def fetch(
+        self,
+        *attrs: str,
+        offset: int | None = None,
+        limit: int | None = None,
+        order_by: OrderBy = None,
+        format: str | None = None,
+        as_dict: bool | None = None,
+        squeeze: bool = False,
+    ) -> Any:
+        """Deprecated: use ``to_dicts()``, ``to_pandas()``, ``to_arrays()`` or ``keys()``.
+
+        Warns DeprecationWarning, then maps the call as SPEC §7 describes
+        (:func:`datajoint.fetch.legacy.legacy_fetch`).
+        """
+        return legacy_fetch(
+            self,
+            attrs,
+            offset=offset,
+            limit=limit,
+            order_by=order_by,
+            format=format,
+            as_dict=as_dict,
+            squeeze=squeeze,
+        )
+
+    # ---- previews --------------------------------------------------------------------------
+    def preview(self, limit: int | None = None, width: int | None = None) -> str:
+        """A text table of the first rows (None: ``display.limit`` rows, ``display.width``
+        characters per column) with the row count when ``display.show_tuple_count``."""
+        return _preview.as_text(self, limit, width)
 
     def __repr__(self) -> str:
-        rows = self.to_dicts(limit=12)
-        names = self.heading.names
-        width = 14
-        head = " ".join(("*" if n in self.primary_key else "") + n[:width] for n in names)
-        body = [" ".join(str(r[n])[:width] for n in names) for r in rows]
-        return "\n".join([head, *body, f" (Total: {len(self)})"])
+        try:
+            config = self.connection.config
+        except DataJointError:
+            return object.__repr__(self)
+        if str(config.loglevel).upper() == "DEBUG":
+            return object.__repr__(self)
+        return _preview.as_text(self)
+
+    def _repr_html_(self) -> str:
+        """An HTML table of the first rows, for notebooks."""
+        return _preview.as_html(self)

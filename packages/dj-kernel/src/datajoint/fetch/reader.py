@@ -1,0 +1,192 @@
+"""Reading rows from a cursor: ordering, batches, streaming and decoding into dicts.
+
+Every fetch format reads through :func:`row_batches`: rows are taken from one cursor in batches of
+:data:`BATCH_ROWS` so that no format holds the driver's rows and its own result in full at the same
+time. Large results use the backend's server-side (streaming) cursor when it declares one
+(``capabilities.server_side_cursors``); small ones are answered by one buffered statement first
+(:func:`probe`). SQLite steps its statement lazily anyway.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from ..algebra import model as m
+from ..algebra.headings import visible_key
+from ..algebra.top import Top
+from ..decode import decoders_for
+
+#: rows taken from the cursor at a time
+BATCH_ROWS = 16384
+#: results up to this many rows are read with one buffered statement, never a streaming cursor
+PROBE_ROWS = 1024
+
+Decoder = Callable[[Any], Any]
+
+
+def apply_order(
+    query: Any,
+    order_by: str | Sequence[str] | None = None,
+    limit: int | None = None,
+    offset: int | None = None,
+) -> Any:
+    """``query`` with the fetch arguments ``order_by``/``limit``/``offset`` applied (SPEC §6.8).
+
+    Any of them applies ``dj.Top(limit, order_by, offset)``, so a limit alone orders by the
+    primary key, an offset without a limit keeps every following row, and a Top already on the
+    query is merged with (or wrapped by) the new one. Order items are attribute names with an
+    optional ASC/DESC, or ``"KEY"``/``"KEY DESC"``; they are quoted as identifiers, never SQL.
+    """
+    if order_by is None and limit is None and not offset:
+        return query
+    if order_by is not None and not isinstance(order_by, str):
+        order_by = list(order_by)
+    return query & Top(limit, order_by, offset or 0)
+
+
+def key_names(query: Any) -> list[str]:
+    """The visible primary-key attributes of ``query``, in heading order."""
+    return visible_key(query.heading)
+
+
+def use_streaming(connection: Any, select: m.Select) -> bool:
+    """Whether ``select`` may be large enough to read through a server-side cursor: the backend
+    has them and the statement has no limit at or below one batch."""
+    if not connection.dialect.capabilities.server_side_cursors:
+        return False
+    return select.limit is None or select.limit > BATCH_ROWS
+
+
+def probe(connection: Any, select: m.Select) -> list[tuple] | None:
+    """The whole result when it has at most :data:`PROBE_ROWS` rows, else None.
+
+    A server-side cursor costs extra round trips (on PostgreSQL: DECLARE, FETCH, CLOSE), which
+    would dominate the many small fetches of a pipeline; one buffered statement capped at
+    ``PROBE_ROWS + 1`` rows answers those and tells a large result apart. A large result is then
+    read again through the streaming cursor, so only the probe's few rows are read twice.
+    """
+    cursor = connection.execute_model(replace(select, limit=PROBE_ROWS + 1))
+    try:
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
+    return list(rows) if len(rows) <= PROBE_ROWS else None
+
+
+def row_batches(
+    query: Any,
+    names: Sequence[str],
+    *,
+    streaming: bool | None = None,
+    batch_rows: int | None = None,
+    max_rows: int | None = None,
+) -> Iterator[list[tuple]]:
+    """The rows of ``query`` (columns ``names``) as lists of tuples, one batch at a time.
+
+    ``streaming=None`` decides with :func:`use_streaming`, reading small results in one
+    buffered statement (:func:`probe`). ``max_rows`` caps an unlimited
+    statement with a bare LIMIT (no ordering: for callers that only count, such as ``fetch1``).
+    The cursor is closed when the batches are exhausted or the generator is closed, so a
+    server-side cursor never outlives its fetch.
+    """
+    select = query.make_select(list(names))
+    if max_rows is not None and select.limit is None:
+        select = replace(select, limit=max_rows)
+    connection = query.connection
+    if streaming is None:
+        streaming = use_streaming(connection, select)
+        small = probe(connection, select) if streaming else None
+        if small is not None:
+            if small:
+                yield small
+            return
+    batch_rows = batch_rows or BATCH_ROWS
+    cursor = connection.execute_model(select, streaming=streaming)
+    try:
+        while True:
+            batch = cursor.fetchmany(batch_rows)
+            if not batch:
+                return
+            yield batch if isinstance(batch, list) else list(batch)
+    finally:
+        cursor.close()
+
+
+def squeezed(value: Any) -> Any:
+    """An array value without its singleton dimensions (``squeeze=True``); other values as is."""
+    return value.squeeze() if isinstance(value, np.ndarray) else value
+
+
+def column_decoders(
+    query: Any, names: Sequence[str], squeeze: bool = False
+) -> list[Decoder | None]:
+    """One decoder per column (None where the driver's value is final).
+
+    Decoders are never called with None: a NULL stays None. With ``squeeze`` array values lose
+    their singleton dimensions (codec columns are squeezed by their decoder).
+    """
+    decoders = decoders_for(query, list(names), squeeze=squeeze)
+    if not squeeze:
+        return decoders
+    heading = query.heading
+    out: list[Decoder | None] = []
+    for name, decode in zip(names, decoders, strict=True):
+        attr = heading[name]
+        if attr.codec or not attr.is_blob:
+            out.append(decode)
+        elif decode is None:
+            out.append(squeezed)
+        else:
+            out.append(lambda v, _d=decode: squeezed(_d(v)))
+    return out
+
+
+def dict_maker(
+    names: Sequence[str], decoders: Sequence[Decoder | None]
+) -> Callable[[Sequence[tuple]], list[dict[str, Any]]]:
+    """A function turning a batch of row tuples into decoded dicts.
+
+    The function is generated once per fetch so that each row costs one dict display and one
+    call per decoded value: a comprehension over unpacked tuples, several times faster than
+    ``dict(zip(names, row))``. Names enter the source only through ``repr`` (string literals).
+    """
+    if not names:
+        return lambda rows: [{} for _ in rows]
+    namespace: dict[str, Any] = {}
+    items = []
+    for i, (name, decode) in enumerate(zip(names, decoders, strict=True)):
+        if decode is None:
+            items.append(f"{name!r}: v{i}")
+        else:
+            namespace[f"d{i}"] = decode
+            items.append(f"{name!r}: (None if v{i} is None else d{i}(v{i}))")
+    targets = ", ".join(f"v{i}" for i in range(len(names)))
+    source = f"def make(rows):\n    return [{{{', '.join(items)}}} for ({targets},) in rows]\n"
+    exec(source, namespace)  # the generated source holds only literals and local names
+    return namespace["make"]
+
+
+def read_dicts(query: Any, squeeze: bool = False) -> list[dict[str, Any]]:
+    """Every row of ``query`` as a dict of decoded values."""
+    names = query.heading.names
+    make = dict_maker(names, column_decoders(query, names, squeeze))
+    out: list[dict[str, Any]] = []
+    for batch in row_batches(query, names):
+        out.extend(make(batch))
+    return out
+
+
+def iter_dicts(query: Any, squeeze: bool = False) -> Iterator[dict[str, Any]]:
+    """Decoded dicts from one cursor, produced a batch at a time.
+
+    A buffered cursor is used: the caller may run other queries on the connection between rows,
+    which an open server-side cursor on MySQL would not survive.
+    """
+    names = query.heading.names
+    make = dict_maker(names, column_decoders(query, names, squeeze))
+    for batch in row_batches(query, names, streaming=False):
+        yield from make(batch)
