@@ -431,3 +431,15 @@ def test_top_ordering_forms(lab):
     assert len(T & dj.Top(limit=None)) == len(T)
     chained = (T & dj.Top(6, "trial DESC")) & dj.Top(2, "KEY")
     assert len(chained) == 2
+
+
+def test_self_join_and_self_aggregation(lab):
+    S = lab.Subject
+    assert len(S.proj() * S) == 3
+    assert len((S.proj() * S).proj(..., other="subject_id")) == 3
+    assert keys(S.proj().aggr(S.proj(), n="count(*)"), "subject_id", "n") == [
+        (1, 1),
+        (2, 1),
+        (3, 1),
+    ]
+    assert len(S.proj() * (lab.Session * lab.Stim)) == 6

@@ -334,7 +334,8 @@ class QueryExpression(FetchMixin):
         common = [n for n in self.heading.names if n in other.heading.names]
         a = self if self._is_plain and not (common and _is_joined(self)) else self.make_subquery()
         plain_b = other._is_plain and not (common and _is_joined(other))
-        b = other if plain_b and not (left and other._restriction) else other.make_subquery()
+        plain_b = plain_b and not (left and other._restriction) and not _shares_tables(a, other)
+        b = other if plain_b else other.make_subquery()
         heading = join_heading(a.heading, b.heading, left=left, allow_nullable_pk=allow_nullable_pk)
         return a._derive(
             heading=heading,
@@ -371,7 +372,7 @@ class QueryExpression(FetchMixin):
         a = self if self._is_plain else self.make_subquery()
         keep_all = not exclude_nonmatching
         plain_b = group._is_plain and not (keep_all and (_is_joined(group) or group._restriction))
-        b = group if plain_b else group.make_subquery()
+        b = group if plain_b and not _shares_tables(a, group) else group.make_subquery()
         heading, group_by = aggregation_heading(a.heading, b.heading, attributes, named)
         result = a._derive(
             heading=heading,
@@ -409,6 +410,20 @@ class QueryExpression(FetchMixin):
 
     def __contains__(self, key: Mapping[str, Any]) -> bool:
         return bool(self & key)
+
+
+def _base_tables(node: m.Node) -> set[tuple[str, str]]:
+    """The base tables named directly in a FROM clause (not inside subqueries)."""
+    if isinstance(node, m.TableSource):
+        return {(node.schema, node.table)}
+    if isinstance(node, m.JoinSource):
+        return _base_tables(node.left) | _base_tables(node.right)
+    return set()
+
+
+def _shares_tables(a: QueryExpression, b: QueryExpression) -> bool:
+    """Whether both FROM clauses name the same base table (it would need two aliases)."""
+    return bool(_base_tables(a._source) & _base_tables(b._source))
 
 
 def _is_joined(query: QueryExpression) -> bool:
