@@ -443,3 +443,11 @@ def test_self_join_and_self_aggregation(lab):
         (3, 1),
     ]
     assert len(S.proj() * (lab.Session * lab.Stim)) == 6
+
+
+def test_order_by_items(lab):
+    T = lab.Trial & "rt is not null"
+    rows = T.to_dicts(order_by="outcome DESC, trial")
+    assert [(r["outcome"], r["trial"]) for r in rows][:2] == [("miss", 2), ("miss", 2)]
+    with pytest.raises(DataJointError, match="Invalid order_by item"):
+        T.to_dicts(order_by="rt * 2 DESC")

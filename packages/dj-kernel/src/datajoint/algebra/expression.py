@@ -174,10 +174,15 @@ class QueryExpression(FetchMixin):
     def _order_items(self, order_by: list[str]) -> tuple[m.OrderItem, ...]:
         """ORDER BY entries: attribute names with ASC/DESC, ``KEY`` for the primary key."""
         items: list[m.OrderItem] = []
-        for entry in order_by:
+        for entry in (part for text in order_by for part in text.split(",")):
             words = entry.split()
             if not words:
                 continue
+            if len(words) > 2 or (len(words) == 2 and words[1].upper() not in ("ASC", "DESC")):
+                raise DataJointError(
+                    f"Invalid order_by item {entry.strip()!r}: use an attribute name (or KEY) "
+                    "with an optional ASC or DESC."
+                )
             descending = len(words) > 1 and words[-1].upper() == "DESC"
             name = words[0]
             names = visible_key(self.heading) if name.upper() == "KEY" else [name]
