@@ -93,6 +93,13 @@ def main() -> None:
     print(f"\nHits of subject 1: {len(hits)} of {len(Session.Trial & {'subject_id': 1})} trials")
     for row in hits.to_dicts(order_by="reaction_time DESC"):
         print(f"   trial {row['trial']}: {row['reaction_time']:.2f} s")
+    print("\nTrials per session (aggregation):")
+    summary = Session.aggr(Session.Trial, n="count(*)", mean_rt="avg(reaction_time)")
+    for row in (summary * Subject).to_dicts():
+        print(
+            f"   subject {row['subject_id']} ({row['species']}), session {row['session']}: "
+            f"{row['n']} trials, mean reaction time {row['mean_rt']:.3f} s"
+        )
     print("\nOne session:", (Session & {"subject_id": 1, "session": 1}).fetch1())
     print("\nSession definition:\n" + Session.describe())
     schema.drop(prompt=False)
