@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 from datajoint.algebra import model as m
 from datajoint.backend.contract import Capabilities, ColumnSpec, OnDuplicate, TableSpec
-from datajoint.backend.dialect import BaseDialect
+from datajoint.backend.dialect import AlterClause, BaseDialect
 from datajoint.errors import DataJointError
 
 #: the largest row count MySQL accepts in LIMIT; used when only an OFFSET is given
@@ -215,6 +215,75 @@ class MySQLDialect(BaseDialect):
     def begin_sql(self) -> str:
         """``START TRANSACTION WITH CONSISTENT SNAPSHOT``."""
         return "START TRANSACTION WITH CONSISTENT SNAPSHOT"
+
+    # ---- write operations (insert ... select, drop, alter) ---------------------------------
+    def insert_select_sql(
+        self,
+        schema: str,
+        table: str,
+        columns: Sequence[str],
+        select_sql: str,
+        *,
+        on_duplicate: OnDuplicate = "error",
+        primary_key: Sequence[str] = (),
+    ) -> str:
+        """``INSERT|REPLACE INTO t (cols) SELECT ...``; skip adds the no-op key update."""
+        name = percent_escape(self.full_table_name(schema, table))
+        cols = percent_escape(", ".join(self.quote(c) for c in columns))
+        verb = "REPLACE" if on_duplicate == "replace" else "INSERT"
+        key = primary_key[0] if primary_key else (columns[0] if columns else None)
+        if on_duplicate == "skip" and key is None:
+            verb = "INSERT IGNORE"
+        sql = f"{verb} INTO {name} ({cols}) {select_sql}"
+        if on_duplicate == "skip" and key is not None:
+            qkey = percent_escape(self.quote(key))
+            sql += f" ON DUPLICATE KEY UPDATE {qkey}={name}.{qkey}"
+        return sql
+
+    def drop_tables_sql(self, tables: Sequence[tuple[str, str]]) -> list[str]:
+        """One ``DROP TABLE IF EXISTS a, b, ...`` (atomic on MySQL 8; per table on MariaDB)."""
+        if not tables:
+            return []
+        names = ", ".join(self.full_table_name(s, t) for s, t in tables)
+        return [percent_escape(f"DROP TABLE IF EXISTS {names}")]
+
+    def alter_table_sql(self, spec: TableSpec, clauses: Sequence[AlterClause]) -> list[str]:
+        """One ``ALTER TABLE`` with every clause (InnoDB applies it atomically)."""
+        parts: list[str] = []
+        for clause in clauses:
+            kind, col = clause.action, clause.column
+            position = ""
+            if clause.after is not None:
+                position = " FIRST" if clause.after == "" else f" AFTER {self.quote(clause.after)}"
+            if kind == "add_column" and col is not None:
+                parts.append("ADD " + self.column_sql(col) + position)
+            elif kind == "drop_column":
+                parts.append(f"DROP {self.quote(clause.name or '')}")
+            elif kind == "modify_column" and col is not None:
+                parts.append("MODIFY " + self.column_sql(col) + position)
+            elif kind == "rename_column" and col is not None:
+                parts.append(
+                    f"CHANGE {self.quote(clause.name or '')} {self.column_sql(col)}{position}"
+                )
+            elif kind == "table_comment":
+                parts.append("COMMENT=" + self.comment_literal(clause.comment or ""))
+            elif kind == "add_foreign_key" and clause.foreign_key is not None:
+                parts.append("ADD " + self.foreign_key_sql(clause.foreign_key))
+            elif kind == "drop_foreign_key":
+                parts.append(f"DROP FOREIGN KEY {self.quote(clause.name or '')}")
+            elif kind == "add_index" and clause.index is not None:
+                cols = ", ".join(self.quote(c) for c in clause.index.columns)
+                parts.append(
+                    ("ADD UNIQUE INDEX" if clause.index.unique else "ADD INDEX") + f" ({cols})"
+                )
+            elif kind == "drop_index":
+                parts.append(f"DROP INDEX {self.quote(clause.name or '')}")
+            else:
+                raise DataJointError(f"Unknown alter action {kind!r}")
+        if not parts:
+            return []
+        table = self.full_table_name(spec.schema, spec.name)
+        return [percent_escape(f"ALTER TABLE {table} " + ", ".join(parts))]
 
     # ---- dialect functions -----------------------------------------------------------------
     def json_path_sql(self, column: str, path: str, return_type: str | None = None) -> str:

@@ -15,7 +15,7 @@ from datajoint.backend.contract import (
     OnDuplicate,
     TableSpec,
 )
-from datajoint.backend.dialect import BaseDialect
+from datajoint.backend.dialect import AlterClause, BaseDialect
 from datajoint.declare.types import core_type_name, enum_values, normalize_core_type
 from datajoint.errors import DataJointError
 
@@ -290,6 +290,55 @@ class PostgresDialect(BaseDialect):
             return target + " DO NOTHING"
         sets = ", ".join(f"{self.quote(c)} = EXCLUDED.{self.quote(c)}" for c in updates)
         return f"{target} DO UPDATE SET {sets}"
+
+    # ---- write operations (insert ... select, alter) ---------------------------------------
+    def insert_select_sql(
+        self,
+        schema: str,
+        table: str,
+        columns: Sequence[str],
+        select_sql: str,
+        *,
+        on_duplicate: OnDuplicate = "error",
+        primary_key: Sequence[str] = (),
+    ) -> str:
+        """``INSERT INTO t (cols) SELECT ...``; skip and replace use ON CONFLICT (a real upsert)."""
+        name = self.full_table_name(schema, table)
+        conflict = self._conflict_sql(columns, on_duplicate, primary_key)
+        head = self.escape_raw(f"INSERT INTO {name} ({self._column_list(columns)}) ")
+        return head + select_sql + self.escape_raw(conflict)
+
+    def alter_table_sql(self, spec: TableSpec, clauses: Sequence[AlterClause]) -> list[str]:
+        """Enum types first, the ANSI statements, then a best-effort drop of unused enum types."""
+        before: list[str] = []
+        fixed: list[AlterClause] = []
+        for clause in clauses:
+            column = clause.column
+            if (
+                column is not None
+                and column.enum_values is None
+                and column.sql_type in self._enum_values
+            ):
+                column = replace(column, enum_values=self._enum_values[column.sql_type])
+            if column is not None and column.enum_values is not None:
+                type_sql = column.sql_type
+                if type_sql.lower().startswith("enum"):
+                    type_sql = self.enum_type_sql(spec.schema, column.enum_values)
+                before.append(self.create_enum_type_sql(spec.schema, column.enum_values, type_sql))
+                column = replace(column, sql_type=type_sql)
+            fixed.append(replace(clause, column=column))
+        statements = before + super().alter_table_sql(spec, fixed)
+        statements.append(self.drop_unused_enum_types_sql(spec.schema))
+        return [self.escape_raw(s) for s in statements]
+
+    def _alter_column_actions(self, column: ColumnSpec) -> list[str]:
+        actions = super()._alter_column_actions(column)
+        if column.enum_values is not None:  # string -> enum and enum -> enum go through text
+            name = self.quote(column.name)
+            actions[0] = (
+                f"ALTER COLUMN {name} TYPE {column.sql_type} USING {name}::text::{column.sql_type}"
+            )
+        return actions
 
     # ---- query model and functions ---------------------------------------------------------
     def translate_user_sql(self, text: str) -> str:

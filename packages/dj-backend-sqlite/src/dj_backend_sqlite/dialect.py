@@ -7,11 +7,12 @@ import decimal
 import json
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any, ClassVar
 
 from datajoint.backend.contract import Capabilities, ColumnSpec, IndexSpec, TableSpec
-from datajoint.backend.dialect import BaseDialect
+from datajoint.backend.dialect import AlterClause, BaseDialect
 
 from .catalog import CATALOG, SCHEMATA, physical_name
 
@@ -172,6 +173,97 @@ class SQLiteDialect(BaseDialect):
             f"DROP TABLE IF EXISTS {self.full_table_name(schema, table)}",
             f"DELETE FROM `{CATALOG}` WHERE schema_name = {s} AND table_name = {t}",
         ]
+
+    # ---- write operations (update defaults, alter) -----------------------------------------
+    def reset_to_default_sql(self, default: str | None, nullable: bool) -> tuple[str, list[Any]]:
+        """SQLite has no ``SET col = DEFAULT``: the column's default is written out."""
+        if default is None or default == "null":
+            return "NULL", []
+        if _CURRENT_TIMESTAMP.match(default.strip()):
+            literal = self.default_literal(ColumnSpec("_", "", default=default))
+            return literal or "NULL", []
+        return self.placeholder, [default]
+
+    def _adds_natively(self, column: ColumnSpec | None) -> bool:
+        """ADD COLUMN works in place only for a column with a constant (or NULL) default."""
+        if column is None or column.autoincrement:
+            return False
+        if column.default is None:
+            return column.nullable
+        return not _CURRENT_TIMESTAMP.match(column.default.strip())
+
+    def _alters_natively(self, clauses: Sequence[AlterClause]) -> bool:
+        for clause in clauses:
+            if clause.action in ("table_comment", "add_index", "drop_index"):
+                continue
+            if clause.action == "add_column" and self._adds_natively(clause.column):
+                continue
+            if clause.action in ("modify_column", "rename_column"):
+                old, new = clause.old_column, clause.column
+                if (
+                    old is not None
+                    and new is not None
+                    and self.column_sql(replace(old, name=new.name)) == self.column_sql(new)
+                ):
+                    continue  # only the catalog (declared type or comment) changes
+            return False
+        return True
+
+    def alter_session_sql(
+        self, spec: TableSpec, clauses: Sequence[AlterClause]
+    ) -> tuple[list[str], list[str]]:
+        """A table rebuild runs with foreign keys off (checked explicitly before commit)."""
+        if self._alters_natively(clauses):
+            return [], []
+        return ["PRAGMA foreign_keys = OFF"], ["PRAGMA foreign_keys = ON"]
+
+    def foreign_key_check_sql(self, schema: str, table: str) -> str | None:
+        return (
+            "SELECT * FROM pragma_foreign_key_check("
+            f"{self.string_literal(physical_name(schema, table))})"
+        )
+
+    def alter_table_sql(self, spec: TableSpec, clauses: Sequence[AlterClause]) -> list[str]:
+        """In-place ALTER TABLE where SQLite allows it, else the documented table rebuild:
+        create the new table, copy the rows, drop the old one and rename the new one; indexes and
+        ``~catalog`` rows are written again either way."""
+        table = self.full_table_name(spec.schema, spec.name)
+        if not self._alters_natively(clauses):
+            return self._rebuild_sql(spec, clauses)
+        out: list[str] = []
+        for clause in clauses:
+            if clause.action == "rename_column" and clause.column is not None:
+                out.append(
+                    f"ALTER TABLE {table} RENAME COLUMN {self.quote(clause.name or '')} "
+                    f"TO {self.quote(clause.column.name)}"
+                )
+            elif clause.action == "add_column" and clause.column is not None:
+                out.append(f"ALTER TABLE {table} ADD COLUMN {self.column_sql(clause.column)}")
+            elif clause.action == "drop_index":
+                out.append(f"DROP INDEX IF EXISTS {self.quote(clause.name or '')}")
+            elif clause.action == "add_index" and clause.index is not None:
+                out.append(self.create_index_sql(spec, clause.index))
+        return out + self.comment_sql(spec)
+
+    def _rebuild_sql(self, spec: TableSpec, clauses: Sequence[AlterClause]) -> list[str]:
+        temporary = replace(spec, name=spec.name + "~alter", indexes=())
+        renamed = {
+            c.column.name: c.name for c in clauses if c.action == "rename_column" and c.column
+        }
+        added = {c.column.name for c in clauses if c.action == "add_column" and c.column}
+        kept = [c.name for c in spec.columns if c.name not in added]
+        columns = ", ".join(self.quote(n) for n in kept)
+        sources = ", ".join(self.quote(renamed.get(n) or n) for n in kept)
+        old = self.full_table_name(spec.schema, spec.name)
+        new = self.full_table_name(temporary.schema, temporary.name)
+        statements = [
+            self.create_table_sql(temporary)[0],
+            f"INSERT INTO {new} ({columns}) SELECT {sources} FROM {old}",
+            f"DROP TABLE {old}",
+            f"ALTER TABLE {new} RENAME TO {self.quote(physical_name(spec.schema, spec.name))}",
+        ]
+        statements.extend(self.create_index_sql(spec, index) for index in spec.indexes)
+        return statements + self.comment_sql(spec)
 
     # ---- values ----------------------------------------------------------------------------
     def encode_param(self, value: Any, core_type: str | None) -> Any:

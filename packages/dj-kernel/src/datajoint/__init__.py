@@ -27,6 +27,7 @@ from .schema import Schema, VirtualModule, list_schemas, virtual_schema
 from .settings import config
 from .table import FreeTable, Table
 from .user_tables import Compute, Computed, Entry, Imported, Ingest, Lookup, Manual, Part
+from .write import ValidationResult
 
 try:
     __version__ = _metadata.version("dj-kernel")
@@ -67,6 +68,7 @@ __all__ = [
     "ThreadSafetyError",
     "Top",
     "U",
+    "ValidationResult",
     "VirtualModule",
     "__author__",
     "__version__",

@@ -1,65 +1,105 @@
-"""Insert: rows of many shapes into a table, in chunks of multi-row INSERTs, all or nothing."""
+"""Insert: rows of many shapes into a table, in chunks of multi-row INSERTs, all or nothing.
+
+The bulk path encodes column by column (values of a column's own plain type are bound unchanged,
+see :class:`datajoint.encode.AttributeEncoder`), then sends one statement per chunk: a multi-row
+``INSERT ... VALUES`` with bound parameters, or the driver's copy path (PostgreSQL ``COPY``) when the
+dialect declares ``capabilities.copy_rows``. Values never become SQL text. A call with several
+statements runs in one transaction (or a savepoint of the caller's); a single statement is atomic
+by itself.
+"""
 
 from __future__ import annotations
 
 import itertools
-import warnings
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import math
+import operator
+import weakref
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from .algebra.expression import QueryExpression
 from .encode import DEFAULT, AttributeEncoder
 from .errors import DataJointError, DuplicateError, UnknownAttributeError
+from .write.atomic import atomic
+from .write.provenance import PROV_COLUMN, provenance_value
+from .write.rows import to_mappings
 
 DEFAULT_CHUNK_ROWS = 10_000  # rows per multi-row INSERT statement
+MAX_CHUNK_BYTES = 8 << 20  # keeps a statement with large values well below server packet limits
+#: below this many rows a multi-row INSERT (one round trip) beats the copy path (several)
+COPY_MIN_ROWS = 500
+
+Groups = dict[tuple[int, ...], list[tuple[Any, ...]]]
 
 
-def _rows_of(rows: Any) -> Iterable[Any]:
-    """Normalise the accepted inputs to an iterable of mappings or sequences."""
-    kind = type(rows).__module__.split(".")[0], type(rows).__name__
-    if kind == ("pandas", "DataFrame") or (
-        hasattr(rows, "reset_index") and hasattr(rows, "to_dict")
+def check_direct_insert(table: Any, allow_direct_insert: bool | None) -> None:
+    """Refuse inserts into Imported/Computed tables outside ``make()`` (SPEC §8)."""
+    if getattr(table, "_auto_populated", False) and not (
+        allow_direct_insert or getattr(type(table), "_allow_insert", False)
     ):
-        index = rows.index
-        single_unnamed = getattr(index, "nlevels", 1) == 1 and index.name is None
-        frame = rows.reset_index(drop=single_unnamed)
-        return frame.to_dict(orient="records")
-    if kind[0] == "polars" and hasattr(rows, "to_dicts"):
-        return rows.to_dicts()
-    if kind[0] == "pyarrow" and hasattr(rows, "to_pylist"):
-        return rows.to_pylist()
-    if isinstance(rows, Path):
-        import csv
-
-        with rows.open(newline="") as f:
-            return list(csv.DictReader(f))
-    if isinstance(rows, np.ndarray) and rows.dtype.names:
-        return [{n: r[n] for n in rows.dtype.names} for r in rows]
-    return rows
-
-
-def _as_mapping(row: Any, heading_names: list[str]) -> Mapping[str, Any]:
-    if isinstance(row, Mapping):
-        return row
-    if isinstance(row, np.void) and row.dtype.names:
-        return {n: row[n] for n in row.dtype.names}
-    if isinstance(row, Sequence) and not isinstance(row, str | bytes):
-        warnings.warn(
-            "Inserting positional rows is deprecated; insert dicts instead.",
-            DeprecationWarning,
-            stacklevel=4,
+        raise DataJointError(
+            "Inserts into an auto-populated table can only be done inside its make method during "
+            "a populate call. To override, set keyword argument allow_direct_insert=True."
         )
-        if len(row) != len(heading_names):
-            raise DataJointError(
-                "Invalid insert argument. Incorrect number of attributes: "
-                f"{len(row)} given; {len(heading_names)} expected"
+
+
+class _Target:
+    """What inserting into one table needs, worked out once per heading and then cached."""
+
+    def __init__(self, table: Any, heading: Any) -> None:
+        self.connection = table.connection
+        self.dialect = self.connection.dialect
+        self.known = heading._attributes
+        self.names = heading.names
+        self.schema, self.name = table.database, table.table_name
+        self.full_name = table.full_table_name
+        self.primary_key = tuple(heading.primary_key)
+        self.large = {n for n, a in self.known.items() if a.is_blob or a.is_json or a.codec}
+        self.required = [
+            a.name
+            for a in heading.all_attributes
+            if not (a.autoincrement or a.nullable or a.default is not None)
+        ]
+        self._encoders: dict[str, AttributeEncoder] = {}
+        self._sql: dict[tuple, str] = {}
+
+    def encoder(self, table: Any, name: str) -> AttributeEncoder:
+        """The column's encoder; codec columns get a fresh one (their store comes from the
+        configuration in force now)."""
+        encoder = self._encoders.get(name)
+        if encoder is None:
+            encoder = AttributeEncoder(table, name)
+            if encoder.attr.codec is None:
+                self._encoders[name] = encoder
+        return encoder
+
+    def insert_sql(self, columns: tuple[str, ...], n_rows: int, mode: str) -> str:
+        key = (columns, n_rows, mode)
+        sql = self._sql.get(key)
+        if sql is None:
+            sql = self.dialect.insert_sql(
+                self.schema,
+                self.name,
+                list(columns),
+                n_rows,
+                on_duplicate=mode,
+                primary_key=self.primary_key,
             )
-        return dict(zip(heading_names, row, strict=True))
-    raise DataJointError(f"Datatype {type(row)} cannot be inserted")
+            if len(self._sql) < 64:
+                self._sql[key] = sql
+        return sql
+
+
+_targets: weakref.WeakKeyDictionary[Any, _Target] = weakref.WeakKeyDictionary()
+
+
+def _target(table: Any) -> _Target:
+    heading = table.heading
+    target = _targets.get(heading)
+    if target is None:
+        target = _targets[heading] = _Target(table, heading)
+    return target
 
 
 def insert_rows(
@@ -72,143 +112,238 @@ def insert_rows(
     allow_direct_insert: bool | None = None,
     chunk_size: int | None = None,
 ) -> None:
-    """Insert ``rows`` into ``table`` (SPEC §8); the whole call is one transaction."""
-    if getattr(table, "_auto_populated", False) and not (
-        allow_direct_insert or getattr(type(table), "_allow_insert", False)
+    """Insert ``rows`` into ``table`` (SPEC §8); the whole call is all or nothing."""
+    check_direct_insert(table, allow_direct_insert)
+    if chunk_size is not None and (
+        isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1
     ):
-        raise DataJointError(
-            "Inserts into an auto-populated table can only be done inside its make method during "
-            "a populate call. To override, set keyword argument allow_direct_insert=True."
-        )
+        raise DataJointError(f"chunk_size must be a positive integer, got {chunk_size!r}")
+    mode = "replace" if replace else "skip" if skip_duplicates else "error"
     if isinstance(rows, type) and issubclass(rows, QueryExpression):
         rows = rows()
     if isinstance(rows, QueryExpression):
         if chunk_size is not None:
             raise DataJointError("chunk_size is not supported for QueryExpression inserts")
-        _insert_from_query(table, rows, replace, skip_duplicates, ignore_extra_fields)
+        _insert_from_query(table, rows, mode, ignore_extra_fields)
         return
-    heading = table.heading
-    names = heading.names
-    mappings = [_as_mapping(r, names) for r in _rows_of(rows)]
+    target = _target(table)
+    if type(rows) is tuple and len(rows) == 1 and type(rows[0]) is dict:
+        mappings: list[Mapping[str, Any]] = [rows[0]]  # insert1 of a dict: the common case
+    else:
+        mappings = to_mappings(rows, target.names)
     if not mappings:
         return
-    fields = _fields(table, mappings[0], ignore_extra_fields)
-    _check_same_fields(mappings, fields, heading._attributes)
-    columns = [
-        AttributeEncoder(table, name).column([row[name] for row in mappings]) for name in fields
-    ]
-    groups: dict[tuple[int, ...], list[tuple[Any, ...]]] = {}
-    if not any(DEFAULT in col for col in columns):
-        groups[tuple(range(len(fields)))] = list(zip(*columns, strict=True)) or [()] * len(mappings)
-    else:
-        for values in zip(*columns, strict=True):
-            kept = tuple(i for i, v in enumerate(values) if v is not DEFAULT)
-            groups.setdefault(kept, []).append(tuple(values[i] for i in kept))
-    mode = "replace" if replace else "skip" if skip_duplicates else "error"
-    _check_empty_rows(table, groups)
-    _write_groups(table, fields, groups, mode, chunk_size)
+    fields, groups = encode_rows(table, mappings, ignore_extra_fields, target)
+    _check_empty_rows(target, groups)
+    _write_groups(target, fields, groups, mode, chunk_size)
 
 
-def _check_same_fields(mappings: list[Mapping[str, Any]], fields: list[str], known: Any) -> None:
-    """Every row must give the same known fields as the first one."""
-    wanted = set(fields)
-    first_keys = mappings[0].keys()
-    for row in mappings:
-        keys = row.keys()
-        if keys == first_keys:
-            continue
-        if {k for k in keys if k in known} != wanted:
-            raise DataJointError("Attempt to insert rows with different fields.")
-
-
-def _fields(table: Any, first: Mapping[str, Any], ignore_extra: bool) -> list[str]:
-    names = table.heading._attributes
+# ---- fields and encoding ---------------------------------------------------------------------
+def _fields(known: Mapping[str, Any], first: Mapping[str, Any], ignore_extra: bool) -> list[str]:
     fields = []
     for key in first:
-        if key in names:
+        if key in known:
             fields.append(key)
         elif not ignore_extra:
             raise KeyError(f"`{key}` is not in the table heading")
     return fields
 
 
-def _check_empty_rows(table: Any, groups: dict[tuple[int, ...], list[tuple[Any, ...]]]) -> None:
-    if () not in groups:
+def _check_same_fields(
+    mappings: list[Mapping[str, Any]], fields: list[str], known: Any, ignore_extra: bool
+) -> None:
+    """Every row gives the same known fields as the first one (SPEC §8).
+
+    When every row has as many keys as the first and the first has no extra keys, a row with a
+    different key set must lack one of the fields, which extraction reports; otherwise each row
+    is compared.
+    """
+    first = mappings[0]
+    if len(fields) == len(first) and set(map(len, mappings)) == {len(first)}:
         return
-    required = [
-        a.name
-        for a in table.heading.all_attributes
-        if not (a.autoincrement or a.nullable or a.default is not None)
-    ]
-    if required:
+    wanted = set(fields)
+    first_keys = first.keys()
+    for row in mappings:
+        keys = row.keys()
+        if keys == first_keys:
+            continue
+        present = {k for k in keys if k in known}
+        if present != wanted:
+            raise DataJointError("Attempt to insert rows with different fields.")
+        if not ignore_extra and len(present) != len(keys):
+            extra = next(k for k in keys if k not in known)
+            raise KeyError(f"`{extra}` is not in the table heading")
+
+
+class _Values:
+    """The rows' values for ``fields``: row tuples, and each column on demand.
+
+    Rows are extracted once with ``itemgetter`` (C speed); a column is read out of them only
+    when it has to be checked or encoded, so a table of plain values is never transposed.
+    """
+
+    def __init__(self, mappings: list[Mapping[str, Any]], fields: list[str]) -> None:
+        self.count = len(mappings)
+        self.rows: list[tuple[Any, ...]] | None = None
+        self.single: list[Any] | None = None
+        try:
+            if len(fields) >= 2:
+                self.rows = list(map(operator.itemgetter(*fields), mappings))
+            elif len(fields) == 1:
+                name = fields[0]
+                self.single = [row[name] for row in mappings]
+        except KeyError:
+            raise DataJointError("Attempt to insert rows with different fields.") from None
+
+    def iterate(self, index: int) -> Iterator[Any]:
+        if self.single is not None:
+            return iter(self.single)
+        assert self.rows is not None
+        return map(operator.itemgetter(index), self.rows)
+
+    def column(self, index: int) -> list[Any]:
+        return self.single if self.single is not None else list(self.iterate(index))
+
+
+def _bound_unchanged(encoder: AttributeEncoder, values: _Values, index: int) -> bool:
+    """Whether ``encoder.column(values)`` would return the values as they are: every value has
+    one of the column's pass-through types and none is NaN."""
+    simple = getattr(encoder, "pass_through", ())
+    if not simple:
+        return False
+    types = set(map(type, values.iterate(index)))
+    if not types.issubset(simple):
+        return False
+    return float not in types or not any(map(math.isnan, values.iterate(index)))
+
+
+def encode_rows(
+    table: Any,
+    mappings: list[Mapping[str, Any]],
+    ignore_extra_fields: bool,
+    target: _Target | None = None,
+) -> tuple[list[str], Groups]:
+    """Check the fields and encode every value; rows are grouped by the fields they bind
+    (a value left to the column default is left out of its row)."""
+    target = target or _target(table)
+    known = target.known
+    fields = _fields(known, mappings[0], ignore_extra_fields)
+    _check_same_fields(mappings, fields, known, ignore_extra_fields)
+    values = _Values(mappings, fields)
+    encoded: dict[int, list[Any]] = {}
+    for index, name in enumerate(fields):
+        encoder = target.encoder(table, name)
+        if not _bound_unchanged(encoder, values, index):
+            encoded[index] = encoder.column(values.column(index), mappings)
+    if PROV_COLUMN in known and PROV_COLUMN not in fields:
+        value = provenance_value(table)
+        if value is not None:
+            prov = target.encoder(table, PROV_COLUMN)(value)
+            encoded[len(fields)] = [prov] * len(mappings)
+            fields = [*fields, PROV_COLUMN]
+    everything = tuple(range(len(fields)))
+    if not encoded and values.rows is not None:
+        return fields, {everything: values.rows}
+    if not fields:
+        return fields, {everything: [()] * len(mappings)}
+    columns = [encoded[i] if i in encoded else values.column(i) for i in everything]
+    rows = list(zip(*columns, strict=True))  # a handful of columns: fast
+    is_default = operator.is_
+    if not any(any(map(is_default, col, itertools.repeat(DEFAULT))) for col in encoded.values()):
+        return fields, {everything: rows}
+    groups: Groups = {}
+    for row in rows:
+        kept = tuple(i for i, v in enumerate(row) if v is not DEFAULT)
+        groups.setdefault(kept, []).append(tuple(row[i] for i in kept))
+    return fields, groups
+
+
+def _check_empty_rows(target: _Target, groups: Groups) -> None:
+    if () in groups and target.required:
         raise DataJointError(
-            f"Cannot insert empty row. The following attributes require values: {required}"
+            f"Cannot insert empty row. The following attributes require values: {target.required}"
         )
+
+
+# ---- statements ------------------------------------------------------------------------------
+def _row_bytes(row: tuple[Any, ...]) -> int:
+    return sum(len(v) for v in row if isinstance(v, bytes | bytearray | memoryview | str))
+
+
+def _chunks(rows: list[tuple[Any, ...]], per_chunk: int, sized: bool) -> Iterator[list[tuple]]:
+    """Successive chunks of at most ``per_chunk`` rows (and about MAX_CHUNK_BYTES when sized)."""
+    if not sized:
+        for start in range(0, len(rows), per_chunk):
+            yield rows[start : start + per_chunk]
+        return
+    chunk: list[tuple] = []
+    size = 0
+    for row in rows:
+        row_size = _row_bytes(row)
+        if chunk and (len(chunk) >= per_chunk or size + row_size > MAX_CHUNK_BYTES):
+            yield chunk
+            chunk, size = [], 0
+        chunk.append(row)
+        size += row_size
+    if chunk:
+        yield chunk
+
+
+def _statements(
+    target: _Target, fields: list[str], groups: Groups, mode: str, chunk_size: int | None
+) -> list[tuple[tuple[str, ...], list[tuple]]]:
+    """(columns, rows) of every statement the insert sends, in order."""
+    capabilities = target.dialect.capabilities
+    out = []
+    for kept, rows in groups.items():
+        columns = tuple(fields[i] for i in kept)
+        if not columns:
+            out.extend(((), [row]) for row in rows)  # one DEFAULT VALUES row per statement
+            continue
+        if capabilities.copy_rows and mode == "error" and len(rows) >= COPY_MIN_ROWS:
+            out.extend(
+                (columns, rows[s : s + (chunk_size or len(rows))])
+                for s in range(0, len(rows), chunk_size or len(rows))
+            )
+            continue
+        per_chunk = max(1, capabilities.max_bind_parameters // len(columns))
+        per_chunk = min(per_chunk, chunk_size or DEFAULT_CHUNK_ROWS)
+        sized = chunk_size is None and not target.large.isdisjoint(columns)
+        out.extend((columns, chunk) for chunk in _chunks(rows, per_chunk, sized))
+    return out
 
 
 def _write_groups(
-    table: Any,
-    fields: list[str],
-    groups: dict[tuple[int, ...], list[tuple[Any, ...]]],
-    mode: str,
-    chunk_size: int | None,
+    target: _Target, fields: list[str], groups: Groups, mode: str, chunk_size: int | None
 ) -> None:
-    conn = table.connection
-    dialect = conn.dialect
-    own_transaction = not conn.in_transaction
-    if own_transaction:
-        conn.start_transaction()
-    try:
-        for kept, values in groups.items():
-            columns = [fields[i] for i in kept]
-            per_row = max(len(columns), 1)
-            if dialect.capabilities.copy_rows and mode == "error" and columns:
-                rows_per_chunk = chunk_size or len(values)  # one COPY streams every row
-            else:
-                by_params = max(1, dialect.capabilities.max_bind_parameters // per_row)
-                rows_per_chunk = min(by_params, chunk_size or DEFAULT_CHUNK_ROWS)
-            for start in range(0, len(values), rows_per_chunk):
-                chunk = values[start : start + rows_per_chunk]
-                _execute_chunk(table, columns, chunk, mode)
-    except BaseException:
-        if own_transaction:
-            conn.cancel_transaction()
-        raise
-    if own_transaction:
-        conn.commit_transaction()
+    statements = _statements(target, fields, groups, mode, chunk_size)
+    total = len(statements)
+    with atomic(target.connection, f"Insert into {target.full_name}", single=total == 1):
+        for number, (columns, rows) in enumerate(statements, 1):
+            try:
+                _execute_chunk(target, columns, rows, mode)
+            except BaseException as error:
+                if total > 1 and hasattr(error, "add_note"):
+                    error.add_note(f"Statement {number} of {total} ({len(rows)} rows) failed.")
+                raise
 
 
-def _execute_chunk(table: Any, columns: list[str], chunk: list[tuple[Any, ...]], mode: str) -> None:
-    conn = table.connection
-    dialect = conn.dialect
-    statements: list[tuple[str, list[Any]]]
-    if columns and mode == "error" and dialect.capabilities.copy_rows:
-        with _hints():
-            conn.copy_rows(table.database, table.table_name, columns, chunk)
-        return
-    if columns:
-        sql = dialect.insert_sql(
-            table.database,
-            table.table_name,
-            columns,
-            len(chunk),
-            on_duplicate=mode,
-            primary_key=table.primary_key,
-        )
-        statements = [(sql, list(itertools.chain.from_iterable(chunk)))]
-    else:
-        sql = dialect.insert_sql(
-            table.database,
-            table.table_name,
-            [],
-            1,
-            on_duplicate=mode,
-            primary_key=table.primary_key,
-        )
-        statements = [(sql, [])] * len(chunk)
+def _execute_chunk(
+    target: _Target, columns: tuple[str, ...], rows: list[tuple[Any, ...]], mode: str
+) -> None:
+    conn = target.connection
     with _hints():
-        for sql, params in statements:
-            conn.query(sql, params)
+        if (
+            columns
+            and mode == "error"
+            and target.dialect.capabilities.copy_rows
+            and len(rows) >= COPY_MIN_ROWS
+        ):
+            conn.copy_rows(target.schema, target.name, columns, rows)
+            return
+        sql = target.insert_sql(columns, len(rows) if columns else 1, mode)
+        params = list(itertools.chain.from_iterable(rows)) if columns else []
+        conn.query(sql, params)
 
 
 @contextmanager
@@ -219,16 +354,16 @@ def _hints() -> Iterator[None]:
     except DuplicateError as error:
         raise error.suggest(
             "To ignore duplicate entries in insert, set skip_duplicates=True"
-        ) from None
+        ) from error
     except UnknownAttributeError as error:
         raise error.suggest(
             "To ignore extra fields in insert, set ignore_extra_fields=True"
-        ) from None
+        ) from error
 
 
-def _insert_from_query(
-    table: Any, query: QueryExpression, replace: bool, skip_duplicates: bool, ignore_extra: bool
-) -> None:
+# ---- INSERT ... SELECT -----------------------------------------------------------------------
+def _insert_from_query(table: Any, query: QueryExpression, mode: str, ignore_extra: bool) -> None:
+    """``INSERT INTO t (fields) SELECT ...``: one statement, so atomic by itself."""
     target = table.heading._attributes
     fields = []
     for name in query.heading.names:
@@ -239,38 +374,17 @@ def _insert_from_query(
                 f"Attribute {name} not found. To ignore extra attributes in insert, "
                 "set ignore_extra_fields=True."
             )
-    if skip_duplicates:
-        query = query - table.proj()
-    dialect = table.connection.dialect
-    select_sql, params = dialect.render(query.make_select(fields))
-    head = dialect.insert_sql(
+    if PROV_COLUMN in target and PROV_COLUMN in query.heading._attributes:
+        fields.append(PROV_COLUMN)  # provenance travels with the rows it describes
+    conn = table.connection
+    select_sql, params = conn.dialect.render(query.make_select(fields))
+    sql = conn.dialect.insert_select_sql(
         table.database,
         table.table_name,
         fields,
-        1,
-        on_duplicate="replace" if replace else "error",
+        select_sql,
+        on_duplicate=mode,
         primary_key=table.primary_key,
     )
-    sql = head[: head.index(" VALUES ")] + " " + select_sql
-    with _maybe_transaction(table.connection):
-        table.connection.query(sql, params)
-
-
-class _maybe_transaction:
-    """Joins the caller's transaction, or runs one of its own."""
-
-    def __init__(self, conn: Any) -> None:
-        self.conn = conn
-        self.own = not conn.in_transaction
-
-    def __enter__(self) -> None:
-        if self.own:
-            self.conn.start_transaction()
-
-    def __exit__(self, exc_type: Any, *rest: Any) -> None:
-        if not self.own:
-            return
-        if exc_type is None:
-            self.conn.commit_transaction()
-        else:
-            self.conn.cancel_transaction()
+    with atomic(conn, f"Insert into {table.full_table_name}", single=True), _hints():
+        conn.query(sql, params)

@@ -272,39 +272,11 @@ class Schema:
 
     # ---- dropping --------------------------------------------------------------------------
     def drop(self, prompt: bool | None = None) -> None:
-        """Drop the whole schema with every table in it."""
-        conn_ = self.connection
-        config = conn_.config
-        if not self._exists_in_catalog():
-            logger.info("Schema named `%s` does not exist. Doing nothing.", self.database)
-            return
-        if prompt is None:
-            prompt = config.safemode
-        if (
-            prompt
-            and input(f"Proceed to delete entire schema `{self.database}`? [yes, No]: ") != "yes"
-        ):
-            return
-        try:
-            if not conn_.dialect.capabilities.drop_schema_cascades:
-                deps = conn_.dependencies
-                deps.load(schema_names=set(conn_.schemas) | {self.database})
-                prefix = self.database + "."
-                ordered = [n[len(prefix) :] for n in deps.topo_sort() if n.startswith(prefix)]
-                names = self._table_names()
-                for table in reversed(ordered + [t for t in names if t not in ordered]):
-                    for sql in conn_.dialect.drop_table_sql(self.database, table):
-                        conn_.query(sql)
-            for sql in conn_.dialect.drop_schema_sql(self.database):
-                conn_.query(sql)
-        except AccessError:
-            raise AccessError(
-                f"An attempt to drop schema `{self.database}` has failed. Check permissions."
-            ) from None
-        for key in [k for k in heading_cache(conn_) if k[0] == self.database]:
-            heading_cache(conn_).pop(key)
-        conn_.schemas.pop(self.database, None)
-        conn_.dependencies.clear()
+        """Drop the whole schema with every table in it (refused while tables of other schemas
+        depend on it)."""
+        from .write.drop import drop_schema
+
+        drop_schema(self, prompt=prompt)
 
 
 _TIER_PATTERNS = (

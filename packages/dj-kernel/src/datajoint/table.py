@@ -11,7 +11,7 @@ from .algebra.expression import QueryExpression
 from .declare.compile import compile_definition
 from .errors import AccessError, DataJointError
 from .heading import Attribute, Heading
-from .lineage import delete_lineage, ensure_lineage_table, read_lineage, write_lineage
+from .lineage import ensure_lineage_table, read_lineage, write_lineage
 
 logger = logging.getLogger("datajoint")
 
@@ -320,45 +320,60 @@ class Table(QueryExpression, metaclass=TableMeta):
 
     def drop_quick(self) -> None:
         """Drop this table with no cascade and no prompt (its lineage rows go too)."""
-        conn = self.connection
-        if not self.is_declared:
-            logger.info("Nothing to drop: table %s is not declared", self.full_table_name)
-            return
-        delete_lineage(conn, self.database, self.table_name)
-        self._drop_statements()
-        heading_cache(conn).pop((self.database, self.table_name), None)
-        conn.dependencies.clear()
-        logger.info("Dropped table %s", self.full_table_name)
+        from .write.drop import drop_quick
+
+        drop_quick(self)
 
     def drop(self, prompt: bool | None = None, part_integrity: str = "enforce") -> None:
         """Drop this table and every table that depends on it, leaves first."""
-        if part_integrity not in ("enforce", "ignore"):
-            raise ValueError(
-                f"part_integrity must be 'enforce' or 'ignore', got {part_integrity!r}"
-            )
-        if self._restriction:
-            raise DataJointError(
-                "A table with an applied restriction cannot be dropped. "
-                "Call drop() on the unrestricted Table."
-            )
-        conn = self.connection
-        if not self.is_declared:
-            logger.info("Nothing to drop: table %s is not declared", self.full_table_name)
-            return
-        deps = conn.dependencies
-        deps.load(schema_names=set(conn.schemas) | {self.database})
-        names = deps.descendants(f"{self.database}.{self.table_name}")
-        tables = [FreeTable(conn, name) for name in names]
-        if prompt is None:
-            prompt = conn.config.safemode
-        if prompt:
-            for table in tables:
-                logger.info("%s (%d tuples)", table.full_table_name, len(table))
-            if input("Proceed? [yes, No]: ").strip().lower() != "yes":
-                logger.info("Drop cancelled")
-                return
-        for table in reversed(tables):
-            table.drop_quick()
+        from .write.drop import drop
+
+        drop(self, prompt=prompt, part_integrity=part_integrity)
+
+    # ---- deleting, updating, validating, altering ------------------------------------------
+    def delete(
+        self,
+        transaction: bool = True,
+        prompt: bool | None = None,
+        part_integrity: str = "enforce",
+    ) -> int:
+        """Delete the rows of this (restricted) table and every row that depends on them.
+
+        Returns the number of rows deleted from this table itself (SPEC §8).
+        """
+        from .write.delete import delete
+
+        return delete(self, transaction=transaction, prompt=prompt, part_integrity=part_integrity)
+
+    def delete_quick(self, get_count: bool = False) -> int | None:
+        """One DELETE of this (restricted) table: no cascade, no prompt."""
+        from .write.delete import delete_quick
+
+        return delete_quick(self, get_count=get_count)
+
+    def update1(self, row: Any) -> None:
+        """Update the secondary attributes of one existing row, identified by its primary key."""
+        from .write.update import update1
+
+        update1(self, row)
+
+    def validate(self, rows: Any, *, ignore_extra_fields: bool = False) -> Any:
+        """Check rows as insert would, without inserting; returns a ValidationResult."""
+        from .write.validate import validate_rows
+
+        return validate_rows(self, rows, ignore_extra_fields=ignore_extra_fields)
+
+    def alter(self, prompt: bool = True, context: dict[str, Any] | None = None) -> None:
+        """Change the declared table to match the class's current definition (SPEC §3.4)."""
+        from .write.alter import alter
+
+        alter(self, prompt=prompt, context=context)
+
+    def insert_dataframe(self, df: Any, index_as_pk: bool | None = None, **kwargs: Any) -> None:
+        """Insert a pandas DataFrame; ``index_as_pk`` says whether its index holds the key."""
+        from .write.frames import insert_dataframe
+
+        insert_dataframe(self, df, index_as_pk=index_as_pk, **kwargs)
 
     # ---- navigation and description --------------------------------------------------------
     def _node(self) -> str:

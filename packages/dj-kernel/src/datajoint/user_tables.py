@@ -97,6 +97,31 @@ class Part(UserTable):
     def _auto_populated(self) -> bool:  # type: ignore[override]
         return False
 
+    def delete(self, part_integrity: str = "enforce", **kwargs: Any) -> int:  # type: ignore[override]
+        """Deleting from a part directly breaks its master's integrity: refused unless
+        ``part_integrity`` is "ignore" (delete the part rows only) or "cascade" (delete the
+        master rows they belong to as well)."""
+        if part_integrity == "enforce":
+            raise DataJointError(
+                "Cannot delete from a Part directly. Delete from master instead, or use "
+                "part_integrity='ignore' to break integrity, or part_integrity='cascade' to also "
+                "delete master."
+            )
+        return super().delete(part_integrity=part_integrity, **kwargs)
+
+    def drop(self, prompt: bool | None = None, part_integrity: str = "enforce") -> None:  # type: ignore[override]
+        """Dropping a part alone is refused unless ``part_integrity="ignore"``."""
+        if part_integrity == "enforce":
+            raise DataJointError(
+                "Cannot drop a Part directly. Drop master instead, or use "
+                "part_integrity='ignore' to force."
+            )
+        if part_integrity != "ignore":
+            raise ValueError(
+                f"part_integrity must be 'enforce' or 'ignore', got {part_integrity!r}"
+            )
+        super().drop(prompt=prompt, part_integrity="ignore")
+
 
 Entry = Manual
 Ingest = Imported

@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from ..algebra import model as m
 from ..algebra.sql_functions import translate_string_aggregation
 from ..declare.types import core_type_args, core_type_name
 from ..errors import DataJointError
-from .contract import Capabilities, ColumnSpec, IndexSpec, OnDuplicate, TableSpec
+from .contract import (
+    Capabilities,
+    ColumnSpec,
+    ForeignKeySpec,
+    IndexSpec,
+    OnDuplicate,
+    TableSpec,
+)
 
 
 class BaseDialect:
@@ -215,6 +223,160 @@ class BaseDialect:
     def rollback_sql(self) -> str:
         return "ROLLBACK"
 
+    # ---- write operations: INSERT ... SELECT, DELETE, UPDATE, savepoints, ALTER, DROP --------
+    def insert_select_sql(
+        self,
+        schema: str,
+        table: str,
+        columns: Sequence[str],
+        select_sql: str,
+        *,
+        on_duplicate: OnDuplicate = "error",
+        primary_key: Sequence[str] = (),
+    ) -> str:
+        """``INSERT INTO t (cols) SELECT ...`` in one statement; ``select_sql`` is rendered SQL.
+
+        ``skip`` wraps the SELECT (``... WHERE TRUE ON CONFLICT (pk) DO NOTHING``) so that an
+        upsert clause after a SELECT with a join cannot be misread; ``replace`` uses REPLACE.
+        """
+        name = self.escape_raw(self.full_table_name(schema, table))
+        cols = self.escape_raw(", ".join(self.quote(c) for c in columns))
+        if on_duplicate == "skip":
+            pk = self.escape_raw(", ".join(self.quote(c) for c in primary_key))
+            return (
+                f"INSERT INTO {name} ({cols}) SELECT * FROM ({select_sql}) AS "
+                f"{self.quote('_dj_source')} WHERE TRUE ON CONFLICT ({pk}) DO NOTHING"
+            )
+        verb = "REPLACE" if on_duplicate == "replace" else "INSERT"
+        return f"{verb} INTO {name} ({cols}) {select_sql}"
+
+    def delete_sql(self, schema: str, table: str, where: str | None) -> str:
+        """``DELETE FROM t [WHERE ...]``; ``where`` is rendered SQL (with its own parameters)."""
+        sql = "DELETE FROM " + self.escape_raw(self.full_table_name(schema, table))
+        return sql + (f" WHERE {where}" if where else "")
+
+    def update_sql(
+        self, schema: str, table: str, assignments: Sequence[tuple[str, str]], where: str
+    ) -> str:
+        """``UPDATE t SET col = <value sql>, ... WHERE ...``; values are placeholders or
+        :meth:`reset_to_default_sql` text."""
+        sets = ", ".join(f"{self.escape_raw(self.quote(c))} = {v}" for c, v in assignments)
+        return (
+            f"UPDATE {self.escape_raw(self.full_table_name(schema, table))} SET {sets} "
+            f"WHERE {where}"
+        )
+
+    def reset_to_default_sql(self, default: str | None, nullable: bool) -> tuple[str, list[Any]]:
+        """The value that resets a column to its default in UPDATE ... SET, with its parameters.
+
+        ``default`` is the catalog's normalised default (ColumnInfo conventions).
+        """
+        return "DEFAULT", []
+
+    def savepoint_sql(self, name: str) -> str:
+        return f"SAVEPOINT {name}"
+
+    def release_savepoint_sql(self, name: str) -> str:
+        return f"RELEASE SAVEPOINT {name}"
+
+    def rollback_to_savepoint_sql(self, name: str) -> str:
+        return f"ROLLBACK TO SAVEPOINT {name}"
+
+    def drop_tables_sql(self, tables: Sequence[tuple[str, str]]) -> list[str]:
+        """Statements dropping ``(schema, table)`` pairs in the given order (leaves first)."""
+        return [sql for schema, table in tables for sql in self.drop_table_sql(schema, table)]
+
+    def foreign_key_sql(self, fk: ForeignKeySpec) -> str:
+        """A ``FOREIGN KEY (...) REFERENCES ...`` clause as DataJoint declares it."""
+        return (
+            f"FOREIGN KEY ({', '.join(self.quote(c) for c in fk.columns)}) REFERENCES "
+            f"{self.full_table_name(fk.ref_schema, fk.ref_table)} "
+            f"({', '.join(self.quote(c) for c in fk.ref_columns)}) "
+            "ON UPDATE CASCADE ON DELETE RESTRICT"
+        )
+
+    def alter_session_sql(
+        self, spec: TableSpec, clauses: Sequence[AlterClause]
+    ) -> tuple[list[str], list[str]]:
+        """Statements to run before and after the ALTER's transaction (session settings)."""
+        return [], []
+
+    def foreign_key_check_sql(self, schema: str, table: str) -> str | None:
+        """A query returning one row per foreign-key violation of ``table`` (None: the server
+        enforces foreign keys during ALTER itself)."""
+        return None
+
+    def alter_table_sql(self, spec: TableSpec, clauses: Sequence[AlterClause]) -> list[str]:
+        """The statements that turn the table into ``spec`` (the complete new table) by applying
+        ``clauses``, in order. This ANSI version (PostgreSQL-like) emits renames first, then one
+        ``ALTER TABLE`` with every column and constraint action, then indexes and comments."""
+        table = self.full_table_name(spec.schema, spec.name)
+        renames, actions, after = [], [], []
+        for clause in clauses:
+            kind, col = clause.action, clause.column
+            if kind == "rename_column":
+                assert col is not None and clause.name is not None
+                renames.append(
+                    f"ALTER TABLE {table} RENAME COLUMN {self.quote(clause.name)} "
+                    f"TO {self.quote(col.name)}"
+                )
+                actions.extend(self._alter_column_actions(col))
+            elif kind == "add_column":
+                assert col is not None
+                actions.append("ADD COLUMN " + self.column_sql(col))
+            elif kind == "drop_column":
+                actions.append(f"DROP COLUMN {self.quote(clause.name or '')}")
+            elif kind == "modify_column":
+                assert col is not None
+                actions.extend(self._alter_column_actions(col))
+            elif kind == "add_foreign_key":
+                assert clause.foreign_key is not None
+                actions.append("ADD " + self.foreign_key_sql(clause.foreign_key))
+            elif kind == "drop_foreign_key":
+                actions.append(f"DROP CONSTRAINT {self.quote(clause.name or '')}")
+            elif kind == "add_index":
+                assert clause.index is not None
+                after.append(self.create_index_sql(spec, clause.index))
+            elif kind == "drop_index":
+                after.insert(
+                    0, f"DROP INDEX {self.quote(spec.schema)}.{self.quote(clause.name or '')}"
+                )
+            elif kind == "table_comment":
+                after.append(
+                    f"COMMENT ON TABLE {table} IS {self.string_literal(clause.comment or '')}"
+                )
+            else:
+                raise DataJointError(f"Unknown alter action {kind!r}")
+            if (
+                col is not None
+                and kind in ("add_column", "modify_column", "rename_column")
+                and not self.capabilities.inline_comments
+            ):
+                after.append(
+                    f"COMMENT ON COLUMN {table}.{self.quote(col.name)} IS "
+                    f"{self.string_literal(col.comment)}"
+                )
+        statements = list(renames)
+        if actions:
+            statements.append(f"ALTER TABLE {table} " + ", ".join(actions))
+        return statements + after
+
+    def _alter_column_actions(self, column: ColumnSpec) -> list[str]:
+        """``ALTER COLUMN`` actions setting a column's type, nullability and default."""
+        name = self.quote(column.name)
+        default = self.default_sql(column)
+        actions = [
+            # no USING: the assignment cast refuses values the new type cannot hold, where an
+            # explicit cast would silently truncate them (varchar(n))
+            f"ALTER COLUMN {name} TYPE {column.sql_type}",
+            f"ALTER COLUMN {name} " + ("DROP NOT NULL" if column.nullable else "SET NOT NULL"),
+        ]
+        if " DEFAULT " in f" {default} ":
+            actions.append(f"ALTER COLUMN {name} SET DEFAULT {default.split(' DEFAULT ', 1)[1]}")
+        else:
+            actions.append(f"ALTER COLUMN {name} DROP DEFAULT")
+        return actions
+
     # ---- query model -----------------------------------------------------------------------
     def escape_raw(self, text: str) -> str:
         """User SQL text as it must appear in a statement that also has bound parameters."""
@@ -312,6 +474,8 @@ class BaseDialect:
     def _render_JoinSource(self, node: m.JoinSource, params: list[Any]) -> str:
         left = self._render(node.left, params)
         right = self._render(node.right, params)
+        if isinstance(node.right, m.JoinSource):
+            right = f"({right})"  # a join on the right binds as one operand
         if node.using:
             kind = "LEFT JOIN" if node.left_outer else "JOIN"
             cols = ", ".join(self.quote(c) for c in node.using)
@@ -360,3 +524,26 @@ class BaseDialect:
 
     def _render_Exists(self, node: m.Exists, params: list[Any]) -> str:
         return f"SELECT EXISTS({self._render(node.select, params)})"
+
+
+@dataclass(frozen=True)
+class AlterClause:
+    """One change of :meth:`BaseDialect.alter_table_sql`.
+
+    ``action`` is one of ``add_column``, ``drop_column``, ``modify_column``, ``rename_column``,
+    ``table_comment``, ``add_foreign_key``, ``drop_foreign_key``, ``add_index``, ``drop_index``.
+    ``column`` is the new definition (add, modify, rename) and ``old_column`` the current one
+    (modify, rename) when known; ``name`` the old column name (drop,
+    rename) or the catalog name of a constraint or index (drop_foreign_key, drop_index);
+    ``after`` the column this one follows (``""``: first; None: no position, as on backends
+    without column positions).
+    """
+
+    action: str
+    column: ColumnSpec | None = None
+    old_column: ColumnSpec | None = None
+    name: str | None = None
+    after: str | None = None
+    foreign_key: ForeignKeySpec | None = None
+    index: IndexSpec | None = None
+    comment: str | None = None
