@@ -20,19 +20,6 @@ def second_connection(conn):
     )
 
 
-def require_restrict_translation(conn) -> None:
-    """SQLite reports an ON DELETE RESTRICT violation as SQLITE_CONSTRAINT_TRIGGER; until the
-    SQLite backend's error translator maps it to IntegrityError, the tests that need it xfail."""
-    if conn.backend.name != "sqlite":
-        return
-    import sqlite3
-
-    error = sqlite3.IntegrityError("FOREIGN KEY constraint failed")
-    error.sqlite_errorname = "SQLITE_CONSTRAINT_TRIGGER"
-    if not isinstance(conn.backend.errors.translate(error, ""), dj.errors.IntegrityError):
-        pytest.xfail("dj_backend_sqlite.errors does not map SQLITE_CONSTRAINT_TRIGGER yet")
-
-
 def declare_tree(schema):
     """Subject -> Session (with part Trial) -> Analysis; Pair references Subject twice."""
 
@@ -358,7 +345,6 @@ def test_blocked_by_an_unloaded_schema(dj_connection, monkeypatch):
                 Hidden.declaration_context = {}
                 Source.insert1({"source": 1})
                 Hidden.insert1({"source": 1})
-                require_restrict_translation(dj_connection)
                 intro = dj_connection.introspection
                 monkeypatch.setattr(intro, "downstream_schemas", lambda run, schemas: [])
                 with pytest.raises(
@@ -402,7 +388,6 @@ def test_delete_quick(dj_schema):
 
 def test_delete_quick_does_not_cascade(dj_schema):
     Subject, _Session, _Analysis, _Pair = declare_tree(dj_schema)
-    require_restrict_translation(Subject.connection)
     with pytest.raises(dj.errors.IntegrityError):
         (Subject & {"subject": 0}).delete_quick()  # the children block it
     assert len(Subject) == 5

@@ -24,6 +24,9 @@ class SQLiteErrors:
         name = getattr(error, "sqlite_errorname", "")
         if name in _BY_NAME:
             return _BY_NAME[name](message, sql)
+        if name == "SQLITE_CONSTRAINT_TRIGGER" and "FOREIGN KEY" in message:
+            # ON DELETE RESTRICT fires as a trigger-level constraint in SQLite
+            return errors.IntegrityError(message, sql)
         if isinstance(error, sqlite3.ProgrammingError) and "closed" in message:
             return errors.LostConnectionError("Server connection lost", message)
         if isinstance(error, sqlite3.OperationalError):

@@ -205,10 +205,12 @@ class Connection:
         driver = self.backend.driver
         with self._translated_errors(sql):
             cursor = driver.cursor(self._raw, as_dict=as_dict, streaming=streaming)
-            with warnings.catch_warnings():
-                if suppress_warnings:
-                    warnings.simplefilter("ignore")
+            if suppress_warnings:
                 cursor.execute(sql, list(args))
+            else:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("always")
+                    cursor.execute(sql, list(args))
         return cursor
 
     # ---- query cache -----------------------------------------------------------------------
@@ -259,7 +261,8 @@ class Connection:
         except errors.DataJointError:
             raise
         except Exception as error:
-            translated = self.backend.errors.translate(error, sql)
+            shown = sql if len(sql) <= 1000 else sql[:1000] + " ..."  # bulk inserts are long
+            translated = self.backend.errors.translate(error, shown)
             if translated is None:
                 raise
             raise translated from error

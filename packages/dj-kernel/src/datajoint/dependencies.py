@@ -90,20 +90,27 @@ class Dependencies(nx.MultiDiGraph):
         return self._edges(name, False, primary)
 
     def topo_sort(self) -> list[str]:
-        """Tables in topological order, each part placed right after its master."""
+        """Tables in topological order, each part placed right after its master when all of
+        the part's other parents are already placed (else at its own topological position)."""
         order = list(nx.lexicographical_topological_sort(self))
-        placed: list[str] = []
         parts: dict[str, list[str]] = {}
         for name in order:
             master = next((m for m in order if is_part_of(name, m)), None)
             if master is not None:
                 parts.setdefault(master, []).append(name)
-        part_names = {p for ps in parts.values() for p in ps}
-        for name in order:
-            if name in part_names:
-                continue
+        placed: list[str] = []
+        done: set[str] = set()
+
+        def place(name: str) -> None:
             placed.append(name)
-            placed.extend(parts.get(name, []))
+            done.add(name)
+            for part in parts.get(name, []):
+                if part not in done and all(p in done for p in self.predecessors(part)):
+                    place(part)
+
+        for name in order:
+            if name not in done:
+                place(name)
         return placed
 
     def descendants(self, name: str) -> list[str]:

@@ -18,6 +18,9 @@ logger = logging.getLogger("datajoint")
 #: methods and properties that work on the class itself (``Table.insert(...)``)
 CLASS_LEVEL_API = frozenset(
     [
+        "to",
+        "to_polars",
+        "to_arrow",
         "to_dicts",
         "fetch1",
         "keys",
