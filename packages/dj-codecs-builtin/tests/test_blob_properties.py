@@ -18,9 +18,8 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from datajoint.errors import DataJointError
+from datajoint.testing.codec_laws import assert_same_value as assert_same
 from dj_codecs_builtin.blob import MatCell, pack, unpack
-
-from .exact import assert_same
 
 settings.register_profile(
     "dj-blob",

@@ -19,9 +19,8 @@ import numpy as np
 import pytest
 
 from datajoint.errors import DataJointError
+from datajoint.testing.codec_laws import assert_same_value as assert_same
 from dj_codecs_builtin.blob import MatCell, MatStruct, pack, unpack
-
-from .exact import assert_same
 
 VECTORS = Path(__file__).resolve().parents[3].parent / "shared" / "testdata" / "blob-vectors"
 MANIFEST = json.loads((VECTORS / "manifest.json").read_text()) if VECTORS.is_dir() else []

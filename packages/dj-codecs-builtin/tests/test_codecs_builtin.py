@@ -17,10 +17,10 @@ import datajoint as dj
 from datajoint.codecs import codec_chain, resolve_dtype
 from datajoint.errors import DataJointError
 from datajoint.testing.codec_laws import CodecLaws
+from datajoint.testing.codec_laws import assert_same_value as assert_same
 from dj_codecs_builtin import blob, blob_types
 from dj_codecs_builtin.codecs import AttachCodec, BlobCodec
 
-from .exact import assert_same
 from .test_blob_properties import arrays, nested, readback
 from .test_blob_vectors import MANIFEST, NAMESPACE, READBACK, VECTORS
 

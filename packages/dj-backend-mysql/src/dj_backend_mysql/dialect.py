@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 from datajoint.algebra import model as m
 from datajoint.backend.contract import Capabilities, ColumnSpec, OnDuplicate, TableSpec
-from datajoint.backend.dialect import AlterClause, BaseDialect
+from datajoint.backend.dialect import AlterClause, BaseDialect, json_path_text
 from datajoint.errors import DataJointError
 
 #: the largest row count MySQL accepts in LIMIT; used when only an OFFSET is given
@@ -291,12 +291,7 @@ class MySQLDialect(BaseDialect):
 
         ``json_value(... RETURNING T)`` is MySQL-only; ``CAST`` works on MySQL and MariaDB.
         """
-        json_path = "$" + "".join(
-            part if part.startswith("[") else "." + part
-            for part in path.replace("[", ".[").split(".")
-            if part
-        )
-        expr = f"json_value({self.quote(column)}, {self.string_literal(json_path)})"
+        expr = f"json_value({self.quote(column)}, {self.string_literal(json_path_text(path))})"
         if return_type:
             expr = f"CAST({expr} AS {return_type})"
         return percent_escape(expr)

@@ -21,6 +21,15 @@ from .contract import (
 )
 
 
+def json_path_text(path: str) -> str:
+    """A JSON path in ``$.a.b[0]`` syntax from DataJoint's ``a.b[0]``."""
+    return "$" + "".join(
+        part if part.startswith("[") else "." + part
+        for part in path.replace("[", ".[").split(".")
+        if part
+    )
+
+
 class BaseDialect:
     """SQL text for a backend. Subclasses set the class attributes and override what differs.
 
@@ -409,12 +418,7 @@ class BaseDialect:
 
         Without ``return_type`` the value is compared as text, as on the other backends.
         """
-        json_path = "$" + "".join(
-            part if part.startswith("[") else "." + part
-            for part in path.replace("[", ".[").split(".")
-            if part
-        )
-        expr = f"json_extract({self.quote(column)}, {self.string_literal(json_path)})"
+        expr = f"json_extract({self.quote(column)}, {self.string_literal(json_path_text(path))})"
         return f"CAST({expr} AS {return_type or 'TEXT'})"
 
     def translate_user_sql(self, text: str) -> str:

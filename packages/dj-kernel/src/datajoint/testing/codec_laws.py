@@ -64,15 +64,28 @@ def assert_same_value(actual: Any, expected: Any, where: str = "value") -> None:
     elif isinstance(expected, decimal.Decimal):
         assert str(actual) == str(expected), f"{where}: {actual!r} != {expected!r}"
     elif isinstance(expected, dict):
-        assert list(actual) == list(expected), f"{where}: keys {list(actual)} != {list(expected)}"
-        for k in expected:
-            assert_same_value(actual[k], expected[k], f"{where}[{k!r}]")
+        assert len(actual) == len(expected), f"{where}: keys {list(actual)} != {list(expected)}"
+        for (ak, av), (ek, ev) in zip(actual.items(), expected.items(), strict=True):
+            assert_same_value(ak, ek, f"{where} key")
+            assert_same_value(av, ev, f"{where}[{ek!r}]")
     elif isinstance(expected, list | tuple):
         assert len(actual) == len(expected), f"{where}: {actual!r} != {expected!r}"
         for i, (a, e) in enumerate(zip(actual, expected, strict=True)):
             assert_same_value(a, e, f"{where}[{i}]")
+    elif isinstance(expected, set | frozenset):
+        assert len(actual) == len(expected), f"{where}: {actual!r} != {expected!r}"
+        for e in expected:
+            assert any(_same_value(a, e) for a in actual), f"{where}: {e!r} missing from {actual!r}"
     else:
         assert actual == expected, f"{where}: {actual!r} != {expected!r}"
+
+
+def _same_value(actual: Any, expected: Any) -> bool:
+    try:
+        assert_same_value(actual, expected)
+    except AssertionError:
+        return False
+    return True
 
 
 def _through_database(stored: Any, final_dtype: str) -> Any:
