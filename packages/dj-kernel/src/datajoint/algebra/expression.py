@@ -418,16 +418,18 @@ class QueryExpression(FetchMixin):
 
 
 def _base_tables(node: m.Node) -> set[tuple[str, str]]:
-    """The base tables named directly in a FROM clause (not inside subqueries)."""
+    """The base tables and subquery aliases named directly in a FROM clause."""
     if isinstance(node, m.TableSource):
         return {(node.schema, node.table)}
+    if isinstance(node, m.SubquerySource):
+        return {("", node.alias)}  # one subquery reused in both operands needs a second alias
     if isinstance(node, m.JoinSource):
         return _base_tables(node.left) | _base_tables(node.right)
     return set()
 
 
 def _shares_tables(a: QueryExpression, b: QueryExpression) -> bool:
-    """Whether both FROM clauses name the same base table (it would need two aliases)."""
+    """Whether both FROM clauses name the same table or subquery (it would need two aliases)."""
     return bool(_base_tables(a._source) & _base_tables(b._source))
 
 
