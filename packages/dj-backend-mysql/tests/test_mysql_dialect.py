@@ -311,8 +311,8 @@ def test_render_union_and_exists(d: MySQLDialect) -> None:
     a = m.Select(T, where=m.Compare(m.Column("a"), "=", m.Param(1)))
     b = m.Select(U, where=m.Compare(m.Column("a"), "=", m.Param(2)))
     assert d.render(m.Union((a, b))) == (
-        "SELECT * FROM (SELECT * FROM `s`.`t` WHERE `a` = %s) AS `_u0` UNION "
-        "SELECT * FROM (SELECT * FROM `s`.`u` AS `u1` WHERE `a` = %s) AS `_u1`",
+        "(SELECT * FROM `s`.`t` WHERE `a` = %s) UNION "
+        "(SELECT * FROM `s`.`u` AS `u1` WHERE `a` = %s)",
         [1, 2],
     )
     assert d.render(m.Exists(a)) == ("SELECT EXISTS(SELECT * FROM `s`.`t` WHERE `a` = %s)", [1])

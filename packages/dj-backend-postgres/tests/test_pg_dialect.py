@@ -323,8 +323,7 @@ def test_render_select() -> None:
     outer = m.JoinSource(m.TableSource("s", "a"), m.TableSource("s", "b"), left_outer=True)
     assert D.render(outer)[0] == '"s"."a" LEFT JOIN "s"."b" ON TRUE'
     assert D.render(m.Union((_select(), _select())))[0] == (
-        'SELECT * FROM (SELECT * FROM "s"."t") AS "_u0" UNION '
-        'SELECT * FROM (SELECT * FROM "s"."t") AS "_u1"'
+        '(SELECT * FROM "s"."t") UNION (SELECT * FROM "s"."t")'
     )
     assert D.render(m.Exists(_select(limit=1)))[0] == 'SELECT EXISTS(SELECT * FROM "s"."t" LIMIT 1)'
 

@@ -71,6 +71,7 @@ class MySQLDialect(BaseDialect):
     identifier_quote: ClassVar[str] = "`"
     max_table_name_length: ClassVar[int] = 64
     current_user_sql: ClassVar[str | None] = "SELECT user()"
+    union_operands_in_parentheses: ClassVar[bool] = True
     capabilities: ClassVar[Capabilities] = Capabilities(
         column_positions=True,
         inline_indexes=True,

@@ -36,6 +36,7 @@ class PostgresDialect(BaseDialect):
     identifier_quote: ClassVar[str] = '"'
     max_table_name_length: ClassVar[int] = 63
     current_user_sql: ClassVar[str | None] = "SELECT current_user"
+    union_operands_in_parentheses: ClassVar[bool] = True
     capabilities: ClassVar[Capabilities] = Capabilities(
         column_positions=False,
         inline_indexes=False,

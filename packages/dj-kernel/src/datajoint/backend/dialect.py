@@ -518,9 +518,15 @@ class BaseDialect:
             sql += f" OFFSET {int(offset)}"
         return sql
 
+    #: operands of UNION in parentheses; without it each operand becomes a derived table (SQLite's
+    #: compound SELECTs allow neither parentheses nor ORDER BY/LIMIT in their operands)
+    union_operands_in_parentheses: ClassVar[bool] = False
+
     def _render_Union(self, node: m.Union, params: list[Any]) -> str:
-        # each operand as a derived table: valid on every backend, SQLite included, whose
-        # compound SELECTs allow neither parentheses nor ORDER BY/LIMIT in their operands
+        if self.union_operands_in_parentheses:
+            # keeps NULL columns of one operand typed by the other (PostgreSQL types a NULL in a
+            # derived table as text, which then fails to match e.g. smallint)
+            return " UNION ".join("(" + self._render(s, params) + ")" for s in node.selects)
         return " UNION ".join(
             f"SELECT * FROM ({self._render(s, params)}) AS {self.quote(f'_u{i}')}"
             for i, s in enumerate(node.selects)
