@@ -174,8 +174,8 @@ def _query_condition(query: Any, other: Any, semantic_check: bool) -> m.Node | b
 
     assert_join_compatibility(query, other, semantic_check)
     common = [n for n in query.heading.names if n in other.heading.names]
-    if not common:
-        return bool(other)
+    if not common:  # emptiness decides; a Top counts (bool() alone would ignore it)
+        return len(other) > 0 if other._top is not None else bool(other)
     return m.InSelect(tuple(common), other.make_select(common, distinct=True))
 
 

@@ -194,6 +194,9 @@ class QueryExpression(FetchMixin):
         if fields is None:
             fields = self.heading.names
         top = self._top
+        if top is not None and (distinct or list(fields) != self.heading.names):
+            # ORDER BY may name attributes left out of a narrower (or DISTINCT) select list
+            return self.make_subquery().make_select(fields, distinct=distinct)
         group = self._group_by
         return m.Select(
             source=self._source,
@@ -234,6 +237,8 @@ class QueryExpression(FetchMixin):
         return base._derive(restriction=(*base._restriction, compiled))
 
     def _apply_top(self, top: Top) -> QueryExpression:
+        if self._has_renames and self._group_by is None:
+            return self.make_subquery()._apply_top(top)
         if self._top is None:
             order = top.order_by if top.order_by is not None else ["KEY"]
             return self._derive(top=Top(top.limit, order, top.offset))
@@ -338,7 +343,7 @@ class QueryExpression(FetchMixin):
         assert_join_compatibility(self, other, semantic_check)
         common = [n for n in self.heading.names if n in other.heading.names]
         a = self if self._is_plain and not (common and _is_joined(self)) else self.make_subquery()
-        plain_b = other._is_plain and not (common and _is_joined(other))
+        plain_b = other._is_plain and not _is_joined(other)  # a join nests only as a subquery
         plain_b = plain_b and not (left and other._restriction) and not _shares_tables(a, other)
         b = other if plain_b else other.make_subquery()
         heading = join_heading(a.heading, b.heading, left=left, allow_nullable_pk=allow_nullable_pk)
@@ -376,7 +381,8 @@ class QueryExpression(FetchMixin):
         common = [n for n in self.heading.names if n in group.heading.names]
         a = self if self._is_plain else self.make_subquery()
         keep_all = not exclude_nonmatching
-        plain_b = group._is_plain and not (keep_all and (_is_joined(group) or group._restriction))
+        plain_b = group._is_plain and not _is_joined(group)
+        plain_b = plain_b and not (keep_all and group._restriction)
         b = group if plain_b and not _shares_tables(a, group) else group.make_subquery()
         heading, group_by = aggregation_heading(a.heading, b.heading, attributes, named)
         result = a._derive(
@@ -400,9 +406,7 @@ class QueryExpression(FetchMixin):
     # ---- counting --------------------------------------------------------------------------
     def __len__(self) -> int:
         key = visible_key(self.heading)
-        inner = self.make_select(key or None, distinct=bool(key))
-        if not key:
-            inner = replace(inner, items=(m.SelectItem(m.RawSQL("1"), "one"),))
+        inner = self.make_select(key, distinct=True) if key else self.make_select()
         select = m.Select(
             source=m.SubquerySource(inner, "distinct_count"),
             items=(m.SelectItem(m.RawSQL("count(*)")),),

@@ -94,7 +94,8 @@ def aggregation_heading(
     for old in {**renames, **duplicates}.values():
         if old not in joined:
             raise DataJointError(f"Attribute `{old}` not found.")
-    order = [n for n in joined if n in selected]
+    joined_order = join_heading(a, b, left=False, allow_nullable_pk=False).names
+    order = [n for n in joined_order if n in selected]
     out = [_keyed(a[n], True) for n in key]
     out += [_keyed(joined[n], False) for n in order]
     out += [
