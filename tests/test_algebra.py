@@ -451,3 +451,9 @@ def test_order_by_items(lab):
     assert [(r["outcome"], r["trial"]) for r in rows][:2] == [("miss", 2), ("miss", 2)]
     with pytest.raises(DataJointError, match="Invalid order_by item"):
         T.to_dicts(order_by="rt * 2 DESC")
+
+
+def test_projection_to_an_empty_heading(lab):
+    total = dj.U().aggr(lab.Session, n="count(*)")
+    assert total.proj().to_dicts() == [{}]
+    assert len(total.proj()) == 1

@@ -496,9 +496,11 @@ class BaseDialect:
         return self._render(node.expr, params) + (" DESC" if node.descending else "")
 
     def _render_Select(self, node: m.Select, params: list[Any]) -> str:
-        items = (
-            "*" if node.items is None else ", ".join(self._render(i, params) for i in node.items)
-        )
+        if node.items is None:
+            items = "*"
+        else:  # an empty heading still selects a constant: SQL needs a select list
+            items = ", ".join(self._render(i, params) for i in node.items)
+            items = items or "1 AS " + self.quote("_")
         sql = ("SELECT DISTINCT " if node.distinct else "SELECT ") + items
         sql += " FROM " + self._render(node.source, params)
         if node.where is not None:
