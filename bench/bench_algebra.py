@@ -11,22 +11,13 @@ from __future__ import annotations
 import argparse
 import json
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
+
+from harness import best_of, per_backend, raw_rows
 
 import datajoint as dj
 from datajoint.testing import servers
 from datajoint.testing.fixtures import make_connection, throwaway_schema
-
-
-def best_of(repeat: int, run: Callable[[], object]) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def declare(schema):
@@ -70,12 +61,6 @@ def ten_operators(Subject, Session, Trial):
     q = Session.aggr(q, n="count(*)", mean_rt="avg(rt)")
     q = q & "n > 0"
     return q & dj.Top(100, "n DESC")
-
-
-def run_raw(conn, sql: str, params=()) -> list:
-    cursor = conn.backend.driver.cursor(conn._raw)
-    cursor.execute(sql, list(params))
-    return cursor.fetchall()
 
 
 def bench_backend(backend: str, rows: int, repeat: int) -> dict:
@@ -141,7 +126,7 @@ def bench_backend(backend: str, rows: int, repeat: int) -> dict:
         )
         for name, (dj_run, sql, params) in cases.items():
             dj_time = best_of(repeat, dj_run)
-            raw_time = best_of(repeat, lambda sql=sql, params=params: run_raw(conn, sql, params))
+            raw_time = best_of(repeat, lambda sql=sql, params=params: raw_rows(conn, sql, params))
             out[name] = {"datajoint_s": dj_time, "raw_s": raw_time, "ratio": dj_time / raw_time}
     conn.close()
     return out
@@ -153,12 +138,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--backends", default=",".join(servers.selected_backends()))
     args = parser.parse_args()
-    results = {}
-    for backend in args.backends.split(","):
-        reason = servers.unavailable_reason(backend)
-        results[backend] = (
-            {"skipped": reason} if reason else bench_backend(backend, args.rows, args.repeat)
-        )
+    results = per_backend(
+        args.backends, lambda backend: bench_backend(backend, args.rows, args.repeat)
+    )
     print(json.dumps(results, indent=2))
 
 

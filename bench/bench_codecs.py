@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from harness import best_of, per_backend, raw_rows
 
 import datajoint as dj
 from datajoint.testing import servers
@@ -33,16 +34,6 @@ id : int32
 ---
 data : bytes
 """
-
-
-def best_of(repeat: int, setup: Callable[[], None], run: Callable[[], object]) -> float:
-    times = []
-    for _ in range(repeat):
-        setup()
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def placeholder(backend: str) -> str:
@@ -65,19 +56,6 @@ def raw_insert(conn, table: str, rows: list[tuple[int, bytes]]) -> Callable[[], 
             cursor.executemany(sql, rows[start : start + 16])
         raw.commit() if backend != "mysql" else cursor.execute("COMMIT")
         cursor.close()
-
-    return run
-
-
-def raw_fetch(conn, table: str) -> Callable[[], list]:
-    sql = f"SELECT id, data FROM {table}"
-
-    def run() -> list:
-        cursor = conn.backend.driver.cursor(conn._raw, as_dict=False)
-        cursor.execute(sql)
-        rows = cursor.fetchall()
-        cursor.close()
-        return rows
 
     return run
 
@@ -120,18 +98,21 @@ def bench_backend(backend: str, n_rows: int, mb: float, repeat: int, data: str) 
         blob_name = conn.dialect.full_table_name(schema.database, BlobRows().table_name)
         raw_name = conn.dialect.full_table_name(schema.database, RawRows().table_name)
         dj_insert = best_of(
-            repeat, lambda: conn.query(f"DELETE FROM {blob_name}"), lambda: BlobRows.insert(dicts)
+            repeat,
+            lambda: BlobRows.insert(dicts),
+            setup=lambda: conn.query(f"DELETE FROM {blob_name}"),
         )
         raw_insert_s = best_of(
             repeat,
-            lambda: conn.query(f"DELETE FROM {raw_name}"),
             raw_insert(conn, raw_name, rows),
+            setup=lambda: conn.query(f"DELETE FROM {raw_name}"),
         )
         assert len(BlobRows) == len(RawRows) == n_rows
         fetched = BlobRows.to_dicts(order_by="id")
         assert all(np.array_equal(r["data"], a) for r, a in zip(fetched, arrays, strict=True))
-        dj_fetch = best_of(repeat, lambda: None, BlobRows.to_dicts)
-        raw_fetch_s = best_of(repeat, lambda: None, raw_fetch(conn, raw_name))
+        dj_fetch = best_of(repeat, BlobRows.to_dicts)
+        select = f"SELECT id, data FROM {raw_name}"
+        raw_fetch_s = best_of(repeat, lambda: raw_rows(conn, select))
     conn.close()
     return {
         "rows": n_rows,
@@ -165,14 +146,10 @@ def main() -> None:
     parser.add_argument("--backends", default=",".join(servers.selected_backends()))
     args = parser.parse_args()
     dj.config["safemode"] = False
-    results = {}
-    for backend in args.backends.split(","):
-        reason = servers.unavailable_reason(backend)
-        results[backend] = (
-            {"skipped": reason}
-            if reason
-            else bench_backend(backend, args.rows, args.mb, args.repeat, args.data)
-        )
+    results = per_backend(
+        args.backends,
+        lambda backend: bench_backend(backend, args.rows, args.mb, args.repeat, args.data),
+    )
     print(json.dumps(results, indent=2))
 
 

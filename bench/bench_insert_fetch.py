@@ -10,9 +10,10 @@ from __future__ import annotations
 import argparse
 import json
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
+
+from harness import best_of, per_backend, raw_rows
 
 import datajoint as dj
 from datajoint.testing import servers
@@ -25,16 +26,6 @@ a : int64
 b : float64
 c : varchar(32)
 """
-
-
-def best_of(repeat: int, setup: Callable[[], None], run: Callable[[], object]) -> float:
-    times = []
-    for _ in range(repeat):
-        setup()
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def raw_insert(conn, table: str, rows: list[tuple]) -> Callable[[], None]:
@@ -71,18 +62,6 @@ def raw_insert(conn, table: str, rows: list[tuple]) -> Callable[[], None]:
     return run
 
 
-def raw_fetch(conn, table: str) -> Callable[[], list]:
-    """A dict-row cursor fetch of every row."""
-    sql = f"SELECT id, a, b, c FROM {table}"
-
-    def run() -> list:
-        cursor = conn.backend.driver.cursor(conn._raw, as_dict=True)
-        cursor.execute(sql)
-        return cursor.fetchall()
-
-    return run
-
-
 def bench_backend(backend: str, n_rows: int, repeat: int) -> dict:
     conn = make_connection(backend, Path(tempfile.mkdtemp()) / "bench.sqlite3")
     rows = [(i, i * 7, i / 3.0, f"name {i}") for i in range(n_rows)]
@@ -100,14 +79,17 @@ def bench_backend(backend: str, n_rows: int, repeat: int) -> dict:
         raw_name = conn.dialect.full_table_name(schema.database, Raw().table_name)
         dj_name = conn.dialect.full_table_name(schema.database, Dj().table_name)
         dj_insert = best_of(
-            repeat, lambda: conn.query(f"DELETE FROM {dj_name}"), lambda: Dj.insert(dicts)
+            repeat, lambda: Dj.insert(dicts), setup=lambda: conn.query(f"DELETE FROM {dj_name}")
         )
         raw_time = best_of(
-            repeat, lambda: conn.query(f"DELETE FROM {raw_name}"), raw_insert(conn, raw_name, rows)
+            repeat,
+            raw_insert(conn, raw_name, rows),
+            setup=lambda: conn.query(f"DELETE FROM {raw_name}"),
         )
         assert len(Dj) == len(Raw) == n_rows
-        dj_fetch = best_of(repeat, lambda: None, Dj.to_dicts)
-        raw_fetch_time = best_of(repeat, lambda: None, raw_fetch(conn, raw_name))
+        dj_fetch = best_of(repeat, Dj.to_dicts)
+        select = f"SELECT id, a, b, c FROM {raw_name}"
+        raw_fetch_time = best_of(repeat, lambda: raw_rows(conn, select, as_dict=True))
     conn.close()
     return {
         "rows": n_rows,
@@ -132,12 +114,9 @@ def main() -> None:
     parser.add_argument("--backends", default=",".join(servers.selected_backends()))
     args = parser.parse_args()
     dj.config["safemode"] = False
-    results = {}
-    for backend in args.backends.split(","):
-        reason = servers.unavailable_reason(backend)
-        results[backend] = (
-            {"skipped": reason} if reason else bench_backend(backend, args.rows, args.repeat)
-        )
+    results = per_backend(
+        args.backends, lambda backend: bench_backend(backend, args.rows, args.repeat)
+    )
     print(json.dumps(results, indent=2))
 
 

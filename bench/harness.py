@@ -1,0 +1,41 @@
+"""Shared helpers of the benchmark scripts (not tests): timing and raw-driver reads."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from datajoint.testing import servers
+
+
+def best_of(
+    repeat: int, run: Callable[[], object], setup: Callable[[], object] | None = None
+) -> float:
+    """The fastest of ``repeat`` timed calls of ``run`` (``setup`` runs untimed before each)."""
+    times = []
+    for _ in range(repeat):
+        if setup is not None:
+            setup()
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def raw_rows(conn: Any, sql: str, params: Any = (), *, as_dict: bool = False) -> list:
+    """Every row of ``sql`` through the driver's own cursor (no DataJoint in the path)."""
+    cursor = conn.backend.driver.cursor(conn._raw, as_dict=as_dict)
+    cursor.execute(sql, list(params))
+    rows = cursor.fetchall()
+    cursor.close()
+    return rows
+
+
+def per_backend(backends: str, bench: Callable[[str], dict]) -> dict:
+    """``bench(backend)`` for each backend that can be reached, else the reason it was skipped."""
+    results = {}
+    for backend in backends.split(","):
+        reason = servers.unavailable_reason(backend)
+        results[backend] = {"skipped": reason} if reason else bench(backend)
+    return results
