@@ -181,8 +181,6 @@ class Connection:
         """Execute one statement with bound ``args`` and return the driver's cursor."""
         if self._query_cache is not None:
             return self._cached_query(sql, args, as_dict)
-        if reconnect is None:
-            reconnect = bool(getattr(self.config.database, "reconnect", True))
         try:
             return self._execute(sql, args, as_dict, suppress_warnings, streaming)
         except errors.LostConnectionError:
@@ -191,6 +189,8 @@ class Connection:
                 raise errors.LostConnectionError(
                     "Connection was lost during a transaction."
                 ) from None
+            if reconnect is None:  # read only when needed: the hot path touches no settings
+                reconnect = bool(getattr(self.config.database, "reconnect", True))
             if not reconnect:
                 raise
             logger.warning("Reconnecting to the database server.")
