@@ -9,6 +9,7 @@ import pytest
 import datajoint as dj
 from datajoint.errors import DataJointError
 from datajoint.testing.fixtures import make_connection, throwaway_schema
+from datajoint.testing.pytest_plugin import require_backend
 from datajoint.write.cascade import CascadePlan
 
 
@@ -453,8 +454,18 @@ def test_drop_inside_a_transaction(dj_schema):
             conn.cancel_transaction()
 
 
-def test_enum_types_are_cleaned_up(dj_schema):
-    schema = dj_schema
+@pytest.fixture
+def postgres_schema():
+    """A throwaway schema on PostgreSQL, the one backend whose enums are separate type objects."""
+    require_backend("postgresql")
+    connection = make_connection("postgresql")
+    with throwaway_schema(connection) as schema:
+        yield schema
+    connection.close()
+
+
+def test_enum_types_are_cleaned_up(postgres_schema):
+    schema = postgres_schema
 
     @schema
     class Colored(dj.Manual):
@@ -472,8 +483,6 @@ def test_enum_types_are_cleaned_up(dj_schema):
         """
 
     conn = Colored.connection
-    if conn.dialect.name != "postgresql":
-        pytest.skip("enum types are separate objects only on PostgreSQL")
     sql = (
         "SELECT count(*) FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace "
         "WHERE n.nspname = %s AND t.typtype = 'e'"
