@@ -44,24 +44,8 @@ class BaseDialect:
     capabilities: ClassVar[Capabilities] = Capabilities()
     #: a query returning the session's database user; None for backends without users
     current_user_sql: ClassVar[str | None] = None
-    core_types: ClassVar[dict[str, str]] = {
-        "int8": "smallint",
-        "int16": "smallint",
-        "int32": "integer",
-        "int64": "bigint",
-        "float32": "real",
-        "float64": "double precision",
-        "bool": "boolean",
-        "uuid": "uuid",
-        "bytes": "bytea",
-        "json": "jsonb",
-        "date": "date",
-        "datetime": "timestamp{args}",
-        "char": "char{args}",
-        "varchar": "varchar{args}",
-        "decimal": "numeric{args}",
-        "enum": "enum{args}",
-    }
+    #: each backend declares its own mapping (core type name -> native type template)
+    core_types: ClassVar[dict[str, str]] = {}
 
     # ---- identifiers -----------------------------------------------------------------------
     def quote(self, identifier: str) -> str:
