@@ -97,6 +97,23 @@ def make_codec(name: str, dtype: str, record: Recorder | None = None, **extra: A
     return Made
 
 
+def identity_codec(name: str, dtype: str) -> type:
+    """An unregistered codec class that stores values unchanged."""
+
+    class Identity(Codec, register=False):
+        def get_dtype(self, is_store: bool) -> str:
+            return dtype
+
+        def encode(self, value, *, key=None, store_name=None):
+            return value
+
+        def decode(self, stored, *, key=None):
+            return stored
+
+    Identity.name = name
+    return Identity
+
+
 # ---- registration -----------------------------------------------------------------------------
 def test_subclass_registers_one_instance():
     class Gizmo(Codec):
@@ -585,17 +602,7 @@ def test_path_value_encoding():
 
 
 def test_builtin_codecs_module_looks_classes_up(registry):
-    class Blobby(Codec, register=False):
-        name = "blob"
-
-        def get_dtype(self, is_store):
-            return "bytes"
-
-        def encode(self, value, *, key=None, store_name=None):
-            return value
-
-        def decode(self, stored, *, key=None):
-            return stored
+    Blobby = identity_codec("blob", "bytes")
 
     import datajoint.builtin_codecs as compat
 
@@ -625,17 +632,7 @@ def test_codec_chain_is_a_value():
 
 
 def test_a_plugin_instance_and_an_in_process_class_claiming_one_name(registry):
-    class Unlisted(Codec, register=False):
-        name = "t_inst"
-
-        def get_dtype(self, is_store):
-            return "json"
-
-        def encode(self, value, *, key=None, store_name=None):
-            return value
-
-        def decode(self, stored, *, key=None):
-            return stored
+    Unlisted = identity_codec("t_inst", "json")
 
     registry.add_plugin(plugin("i", t_inst=Unlisted()), distribution="dist-i")
     assert isinstance(get_codec("t_inst"), Unlisted)  # an instance may be registered
