@@ -86,12 +86,6 @@ class SQLiteIntrospection:
         )
         return rows[0][0] if rows else ""
 
-    def primary_key_order(self, run: Runner, schema: str, table: str) -> list[str]:
-        rows = run(
-            "SELECT name, pk FROM pragma_table_info(?) WHERE pk > 0", [physical_name(schema, table)]
-        )
-        return [r[0] for r in sorted(rows, key=lambda r: r[1])]
-
     def foreign_keys(self, run: Runner, schemas: Sequence[str]) -> list[ForeignKeyInfo]:
         out = []
         for schema in schemas:

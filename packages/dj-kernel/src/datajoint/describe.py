@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .table import FreeTable, Table, to_camel_case
+from .table import Table, to_camel_case
 
 
 def _class_reference(table: Any, schema: str, name: str, context: dict[str, Any]) -> str:
@@ -91,6 +91,3 @@ def describe_table(table: Any, context: dict[str, Any] | None = None) -> str:
             continue
         lines.append(("UNIQUE INDEX" if ix.unique else "INDEX") + f" ({', '.join(ix.columns)})")
     return "\n".join(lines) + "\n"
-
-
-__all__ = ["FreeTable", "describe_table"]
