@@ -310,7 +310,7 @@ def test_failed_alter_changes_nothing(item, monkeypatch):
     with pytest.raises(Exception) as info:  # the server's own error (data too long / check)
         item.alter(prompt=False)
     assert f"Alter of {item.full_table_name} failed" in notes(info.value)
-    from datajoint.table import heading_cache
+    from datajoint.heading import heading_cache
 
     heading_cache(item.connection).clear()
     assert {a.name: (a.type, a.comment) for a in item.heading.all_attributes} == heading

@@ -12,7 +12,7 @@ import pytest
 import datajoint as dj
 from datajoint import codecs
 from datajoint.errors import DataJointError
-from datajoint.table import heading_cache
+from datajoint.heading import heading_cache
 
 Point = pytest.importorskip("dj_codec_testpkg").Point
 
@@ -20,12 +20,10 @@ Point = pytest.importorskip("dj_codec_testpkg").Point
 @pytest.fixture
 def restore_codecs():
     """Codecs defined by a test are removed afterwards."""
-    defined, removed = dict(codecs._defined), set(codecs._removed)
+    before = set(codecs.list_codecs())
     yield
-    codecs._defined.clear()
-    codecs._defined.update(defined)
-    codecs._removed.clear()
-    codecs._removed.update(removed)
+    for name in set(codecs.list_codecs()) - before:
+        codecs.unregister_codec(name)
 
 
 def declare(schema, name: str, definition: str) -> type:

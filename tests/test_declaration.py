@@ -313,11 +313,39 @@ def test_declaring_inside_a_transaction_is_refused(dj_schema):
         conn.cancel_transaction()
 
 
-def test_auto_populated_key_must_come_from_foreign_keys(dj_schema):
+def test_auto_populated_key_with_own_attributes_declares_with_one_warning(dj_schema, caplog):
+    """DataJoint 2.3.5 accepts non-FK primary-key attributes in Computed tables (SPEC §3.3)."""
+
+    class Source(dj.Manual):
+        definition = """
+        source_id : int32
+        """
+
     class Result(dj.Computed):
         definition = """
+        -> Source
         result_id : int32
         """
 
-    with pytest.raises(DataJointError, match="has non-FK primary key attribute"):
-        dj_schema(Result, context={})
+    class Quiet(dj.Imported):
+        definition = """
+        -> Source
+        quiet_id : int32
+        """
+
+    dj_schema(Source, context={})
+    with caplog.at_level("WARNING", logger="datajoint"):
+        dj_schema(Result, context={"Source": Source})
+    warned = [r.getMessage() for r in caplog.records if "non-FK primary key" in r.getMessage()]
+    assert len(warned) == 1
+    assert "result_id" in warned[0] and "Part table" in warned[0]
+    assert Result.primary_key == ["source_id", "result_id"]
+    caplog.clear()
+    config = dj_schema.connection.config
+    with (
+        config.override(jobs__allow_new_pk_fields_in_computed_tables=True),
+        caplog.at_level("WARNING", logger="datajoint"),
+    ):
+        dj_schema(Quiet, context={"Source": Source})
+    assert not [r for r in caplog.records if "non-FK primary key" in r.getMessage()]
+    assert Quiet.primary_key == ["source_id", "quiet_id"]

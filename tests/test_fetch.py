@@ -108,6 +108,19 @@ def test_order_by(trials, order_by, expected):
         assert keys_of(rows) == expected
 
 
+def test_ordered_arrays_of_a_few_attributes_keep_the_order(trials):
+    # an ordered query read through a narrower select list (MariaDB drops an ORDER BY without
+    # LIMIT inside a derived table)
+    labels = trials.to_arrays("label", order_by="label DESC")
+    assert list(labels) == sorted((r["label"] for r in ROWS), reverse=True)
+    keys, counts = trials.to_arrays("count", include_key=True, order_by="trial DESC, session")
+    assert keys_of(keys) == sorted(KEYS_ASC, key=lambda k: (-k[1], k[0]))
+    by_key = {(r["session"], r["trial"]): r["count"] for r in ROWS}
+    assert list(counts) == [by_key[k] for k in keys_of(keys)]
+    narrow = trials.proj("label") & dj.Top(None, "label")
+    assert [r["label"] for r in narrow.to_dicts()] == sorted(r["label"] for r in ROWS)
+
+
 def test_limit_alone_orders_by_key_and_offset_works_without_limit(trials):
     assert keys_of(trials.to_dicts(limit=2)) == KEYS_ASC[:2]
     assert keys_of(trials.to_dicts(offset=4)) == KEYS_ASC[4:]

@@ -138,7 +138,7 @@ def test_validate_runs_codec_checks(dj_schema):
 def alter_to(table, definition, **kwargs):
     table.definition = definition
     table.alter(prompt=False, **kwargs)
-    from datajoint.table import heading_cache
+    from datajoint.heading import heading_cache
 
     heading_cache(table.connection).clear()
 
@@ -330,7 +330,7 @@ def test_alter_prompt_preview_and_nothing_to_alter(dj_schema, monkeypatch, capsy
     assert Item.heading["name"].comment == "the name"
     monkeypatch.setattr("builtins.input", lambda question: "yes")
     Item.alter()
-    from datajoint.table import heading_cache
+    from datajoint.heading import heading_cache
 
     heading_cache(Item.connection).clear()
     assert Item.heading["name"].comment == "the new name"

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from datajoint.backend.contract import Statement
 from datajoint.testing import servers
 from datajoint.testing.pytest_plugin import require_backend
 from dj_backend_postgres.backend import create_backend
@@ -34,10 +35,13 @@ def raw(backend: Any) -> Iterator[Any]:
 def make_runner(backend: Any, connection: Any) -> Run:
     """``run(sql, params=())`` on ``connection``: all rows as tuples ([] for statements).
 
-    Like the kernel, it always passes a parameter list, so ``%`` in SQL text must be doubled.
+    Like the kernel, it always passes a parameter list, so ``%`` in SQL text must be doubled,
+    and a dialect's :class:`Statement` brings its own parameters.
     """
 
     def run(sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        if not params and isinstance(sql, Statement):
+            params = sql.params
         with backend.driver.cursor(connection) as cur:
             cur.execute(sql, list(params))
             return cur.fetchall() if cur.description is not None else []

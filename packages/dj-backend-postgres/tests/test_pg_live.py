@@ -187,9 +187,9 @@ def test_encoded_values_round_trip(backend: Any, run: Run, declared: tuple[str, 
         f"SELECT {', '.join(d.quote(c) for c in cols)}, note, code FROM "
         f"{d.full_table_name(down, '_session')}"
     )
-    meta = d.column_decoder("json", "jsonb")
+    assert d.column_decoder("json", "jsonb") is None  # psycopg parses jsonb itself
     assert got[0][:4] == (1, "L", 1, "it's")
-    assert meta(got[0][4]) == {"a": [1, 2]}
+    assert got[0][4] == {"a": [1, 2]}
     assert got[0][5:] == (u, False, b"\x00\x01", None, "ab'c")
 
 

@@ -1,7 +1,8 @@
 """Byte-exact blob vectors of the reference implementation (SPEC §5), plus hand-built cases.
 
-Every vector in ``shared/testdata/blob-vectors/manifest.json`` must pack to the stored bytes and
-unpack to the value (exactly: same types, dtypes, shapes and contents).
+Every vector in ``data/blob-vectors/manifest.json`` (next to this file; provenance in its README)
+must pack to the stored bytes and unpack to the value (exactly: same types, dtypes, shapes and
+contents).
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ from datajoint.errors import DataJointError
 from datajoint.testing.codec_laws import assert_same_value as assert_same
 from dj_codecs_builtin.blob import MatCell, MatStruct, pack, unpack
 
-VECTORS = Path(__file__).resolve().parents[3].parent / "shared" / "testdata" / "blob-vectors"
-MANIFEST = json.loads((VECTORS / "manifest.json").read_text()) if VECTORS.is_dir() else []
+VECTORS = Path(__file__).resolve().parent / "data" / "blob-vectors"
+MANIFEST = json.loads((VECTORS / "manifest.json").read_text())
 NAMESPACE = {
     "np": np,
     "datetime": datetime,

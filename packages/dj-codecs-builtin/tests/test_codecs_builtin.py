@@ -18,7 +18,7 @@ from datajoint.codecs import codec_chain, resolve_dtype
 from datajoint.errors import DataJointError
 from datajoint.testing.codec_laws import CodecLaws
 from datajoint.testing.codec_laws import assert_same_value as assert_same
-from dj_codecs_builtin import blob, blob_types
+from dj_codecs_builtin import blob
 from dj_codecs_builtin.codecs import AttachCodec, BlobCodec
 
 from .test_blob_properties import arrays, nested, readback
@@ -120,7 +120,7 @@ def test_blob_codec_reads_and_writes_every_vector(vector):
 
 
 def test_mat_markers_come_from_the_kernel():
-    assert blob.MatCell is dj.MatCell is blob_types.MatCell
+    assert blob.MatCell is dj.MatCell
     assert blob.MatStruct is dj.MatStruct
     cell = np.array([1, "a"], dtype=object).view(dj.MatCell)
     assert type(blob.unpack(blob.pack(cell))) is dj.MatCell

@@ -15,7 +15,6 @@ import pytest
 
 import datajoint as dj
 from datajoint import codecs, hookimpl
-from datajoint.builtin_codecs import SchemaCodec, path_value
 from datajoint.codecs import (
     Codec,
     CodecChain,
@@ -32,21 +31,17 @@ from datajoint.codecs import (
 )
 from datajoint.errors import DataJointError, PluginError
 from datajoint.plugin_host import PluginHost, set_host
+from datajoint.schema_codec import SchemaCodec, path_value
 
 
 @pytest.fixture(autouse=True)
 def registry(monkeypatch):
-    """A fresh plugin host with nothing installed; the codec registry restored afterwards."""
+    """A fresh plugin host with nothing installed: codecs a test defines go away with it."""
     monkeypatch.delenv("DJ_STRICT_PLUGINS", raising=False)
-    defined, removed = dict(codecs._defined), set(codecs._removed)
     host = PluginHost(use_entry_points=False)
     previous = set_host(host)
     yield host
     set_host(previous)
-    codecs._defined.clear()
-    codecs._defined.update(defined)
-    codecs._removed.clear()
-    codecs._removed.update(removed)
 
 
 def plugin(name: str, **targets: object) -> types.ModuleType:
@@ -512,6 +507,7 @@ def test_attribute_encoder_key_context_and_store():
         connection=types.SimpleNamespace(dialect=dialect, config=config),
         database="lab",
         table_name="_session",
+        full_table_name="`lab`.`_session`",
         primary_key=["subject", "session"],
     )
     encoder = AttributeEncoder(table, "payload")
@@ -606,7 +602,7 @@ def test_builtin_codecs_module_looks_classes_up(registry):
 
     import datajoint.builtin_codecs as compat
 
-    codecs._defined["blob"] = Blobby()  # the registry is restored after the test
+    codecs._register_class(Blobby)  # into the test's throwaway host
     assert compat.BlobCodec is Blobby
     with pytest.raises(AttributeError, match="<npy> is not installed"):
         compat.NpyCodec  # noqa: B018
@@ -616,7 +612,7 @@ def test_builtin_codecs_module_looks_classes_up(registry):
 
 
 def test_kernel_exports_and_no_plugin_import():
-    assert dj.MatCell.__module__ == "datajoint.blob_types"
+    assert dj.MatCell.__module__ == "datajoint.matlab_types"
     for name in ("Codec", "SchemaCodec", "get_codec", "list_codecs", "MatCell", "MatStruct"):
         assert name in dj.__all__
     code = (
@@ -651,3 +647,52 @@ def test_a_reloaded_plugin_module_keeps_working(registry, tmp_path, monkeypatch)
     second = get_codec("t_reloaded")
     assert type(second) is module.LazyCodec and type(first) is not type(second)
     sys.modules.pop("t_reload_mod", None)
+
+
+# ---- one registry: the plugin host ------------------------------------------------------------
+def test_a_codec_subclass_is_listed_by_the_host_with_provenance(registry):
+    Listed = identity_codec("t_listed", "json")
+    Listed.__qualname__ = "Listed"
+    codecs._register_class(Listed)
+    assert {
+        "name": "t_listed",
+        "distribution": "(in-process)",
+        "version": "",
+        "plugin": f"{__name__}.Listed",
+    } in registry.listing()["codecs"]
+    assert registry.definition("codec", "t_listed").target is get_codec("t_listed")
+    assert dj.plugins() == registry.listing()
+
+
+def test_entry_point_codecs_and_subclasses_use_the_hosts_registration_api(monkeypatch, tmp_path):
+    _codec_module(tmp_path, monkeypatch, "t_door_mod", "t_door")
+    points = [im.EntryPoint(name="t_door", value="t_door_mod:LazyCodec", group="datajoint.codecs")]
+    monkeypatch.setattr(
+        im, "entry_points", lambda group=None: [p for p in points if p.group == group]
+    )
+    calls = []
+    register, define = PluginHost.register, PluginHost.define
+
+    def spy_register(self, kind, name, target, **provenance):
+        calls.append(("register", kind, name))
+        return register(self, kind, name, target, **provenance)
+
+    def spy_define(self, kind, name, target, *, identity):
+        calls.append(("define", kind, name))
+        return define(self, kind, name, target, identity=identity)
+
+    monkeypatch.setattr(PluginHost, "register", spy_register)
+    monkeypatch.setattr(PluginHost, "define", spy_define)
+    set_host(PluginHost())
+    get_codec("t_door")  # imports the module: the class defines itself in the host
+    codec_calls = [call for call in calls if call[1] == "codec"]
+    assert codec_calls == [("register", "codec", "t_door"), ("define", "codec", "t_door")]
+    sys.modules.pop("t_door_mod", None)
+
+
+def test_unregister_is_per_host(registry):
+    make_codec("t_host_local", "json")
+    unregister_codec("t_host_local")
+    assert not registry.has("codec", "t_host_local")
+    make_codec("t_host_local", "json")
+    assert registry.has("codec", "t_host_local")

@@ -261,3 +261,168 @@ def test_import_datajoint_survives_a_broken_plugin(tmp_path):
     env = {k: v for k, v in __import__("os").environ.items() if k != "DJ_STRICT_PLUGINS"}
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert result.stdout.strip() == "ok", result.stderr
+
+
+# ---- extension hook specs, the unknown-hook check, blame ---------------------------------------
+class GreetingSpecs:
+    """An extension package's hook specs (the kernel knows nothing of them)."""
+
+    @hookspecs.hookspec
+    def ext_greet(self, greetings: list) -> None:
+        """Append a greeting."""
+
+
+def test_hook_dj_add_hookspecs(monkeypatch):
+    monkeypatch.setenv("DJ_STRICT_PLUGINS", "1")
+
+    def ext_greet(greetings):
+        greetings.append("hello")
+
+    host = PluginHost(use_entry_points=False)
+    host.add_plugin(plugin_module("ext", dj_add_hookspecs=lambda add: add(GreetingSpecs)))
+    host.add_plugin(plugin_module("user", ext_greet=ext_greet), distribution="dist-user")
+    greetings: list[str] = []
+    host.run_hook("ext_greet", greetings=greetings)  # no unknown-hook error in strict mode
+    assert greetings == ["hello"]
+    host.add_hookspecs(GreetingSpecs)  # adding the same specs again does nothing
+
+
+def test_run_hook_records_a_plugin_whose_hook_raises(monkeypatch):
+    monkeypatch.delenv("DJ_STRICT_PLUGINS", raising=False)
+
+    def bad(greetings):
+        raise RuntimeError("no greeting today")
+
+    def good(greetings):
+        greetings.append("hi")
+
+    host = PluginHost(use_entry_points=False)
+    host.add_hookspecs(GreetingSpecs)
+    host.add_plugin(plugin_module("bad", ext_greet=bad), distribution="dist-bad")
+    host.add_plugin(plugin_module("good", ext_greet=good))
+    greetings: list[str] = []
+    assert host.run_hook("ext_greet", greetings=greetings) == [None]
+    assert greetings == ["hi"]
+    [broken] = host.broken_plugins()
+    assert (broken.name, broken.distribution) == ("bad", "dist-bad")
+    monkeypatch.setenv("DJ_STRICT_PLUGINS", "1")
+    with pytest.raises(PluginError, match="no greeting today"):
+        host.run_hook("ext_greet", greetings=[])
+
+
+def test_run_hook_needs_a_hook_spec():
+    with pytest.raises(PluginError, match="no hook spec named 'ext_nothing'"):
+        PluginHost(use_entry_points=False).run_hook("ext_nothing")
+
+
+def test_a_misspelt_hook_name_is_reported(monkeypatch):
+    monkeypatch.delenv("DJ_STRICT_PLUGINS", raising=False)
+    misspelt = registering("dj_register_codec", "typo")  # dj_register_codecs without the "s"
+    host = PluginHost(use_entry_points=False)
+    host.add_plugin(plugin_module("typo_mod", **misspelt), name="typo", distribution="dist-typo")
+    [broken] = host.listing()["broken"]
+    assert (broken["name"], broken["distribution"]) == ("typo", "dist-typo")
+    assert "unknown hook 'dj_register_codec'" in broken["error"]
+    assert "plugin 'typo'" in broken["error"]
+
+    monkeypatch.setenv("DJ_STRICT_PLUGINS", "1")
+    strict = PluginHost(use_entry_points=False)
+    strict.add_plugin(plugin_module("typo_mod", **misspelt), name="typo")
+    with pytest.raises(PluginError, match=r"plugin 'typo' implements the unknown hook"):
+        strict.load()
+
+
+def test_an_optional_hook_of_an_absent_extension_is_not_an_error(monkeypatch):
+    monkeypatch.setenv("DJ_STRICT_PLUGINS", "1")
+    module = types.ModuleType("optional")
+    module.ext_greet = hookimpl(optionalhook=True)(lambda greetings: None)
+    host = PluginHost(use_entry_points=False)
+    host.add_plugin(module)
+    host.load()
+    assert host.broken_plugins() == []
+
+
+def fake_distribution(tmp_path, name: str, entries: str) -> list[im.EntryPoint]:
+    """The entry points of a distribution ``name`` 1.0 written under ``tmp_path``."""
+    info = tmp_path / name / f"{name.replace('-', '_')}-1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text(entries)
+    (dist,) = im.distributions(path=[str(info.parent)])
+    return list(dist.entry_points)
+
+
+def use_entry_points(monkeypatch, points: list[im.EntryPoint]) -> None:
+    monkeypatch.setattr(
+        im, "entry_points", lambda group=None: [p for p in points if p.group == group]
+    )
+
+
+def test_a_broken_plugin_is_blamed_by_exact_distribution_name(monkeypatch, tmp_path):
+    monkeypatch.delenv("DJ_STRICT_PLUGINS", raising=False)
+    points = fake_distribution(
+        tmp_path, "dj-backend-oracle-extra", "[datajoint.plugins]\nextra = no_such_oracle_mod\n"
+    ) + fake_distribution(tmp_path, "Oracle_DB", "[datajoint.plugins]\nodb = no_such_odb_mod\n")
+    use_entry_points(monkeypatch, points)
+    host = PluginHost()
+    # "oracle" is part of a broken distribution's name, but that is not the distribution
+    with pytest.raises(PluginError, match=r"^No database backend 'oracle' is installed\."):
+        host.get("backend", "oracle")
+    # the PEP 503 name of Oracle_DB is oracle-db
+    with pytest.raises(PluginError, match=r"'oracle-db' is unavailable because .*Oracle_DB"):
+        host.get("backend", "oracle-db")
+    with pytest.raises(PluginError, match=r"'extra' is unavailable because"):
+        host.get("backend", "extra")  # the entry-point name
+
+
+def test_block_list_matches_normalised_distribution_names(monkeypatch, tmp_path):
+    points = fake_distribution(
+        tmp_path, "dj-lab-codecs", "[datajoint.codecs]\nlabcodec = json:JSONDecoder\n"
+    )
+    use_entry_points(monkeypatch, points)
+    monkeypatch.setenv("DJ_DISABLE_PLUGINS", "DJ_Lab.Codecs")
+    assert PluginHost().names("codec") == []
+
+
+def test_entry_point_codecs_register_through_the_public_api(monkeypatch, tmp_path):
+    points = fake_distribution(
+        tmp_path,
+        "dj-lab-codecs",
+        "[datajoint.codecs]\nlabcodec = json:JSONDecoder\n"
+        "[datajoint.types]\noldcodec = json:JSONEncoder\n",
+    )
+    use_entry_points(monkeypatch, points)
+    calls = []
+    original = PluginHost.register
+
+    def spy(self, kind, name, target, **provenance):
+        calls.append((kind, name, provenance["distribution"], provenance["version"]))
+        return original(self, kind, name, target, **provenance)
+
+    monkeypatch.setattr(PluginHost, "register", spy)
+    host = PluginHost()
+    codecs = {c["name"]: c for c in host.listing()["codecs"]}
+    assert ("codec", "labcodec", "dj-lab-codecs", "1.0") in calls
+    assert ("codec", "oldcodec", "dj-lab-codecs", "1.0") in calls
+    assert codecs["labcodec"] == {
+        "name": "labcodec",
+        "distribution": "dj-lab-codecs",
+        "version": "1.0",
+        "plugin": "labcodec",
+    }
+
+
+def test_define_and_unregister():
+    host = PluginHost(use_entry_points=False)
+    host.add_plugin(plugin_module("p", **registering("dj_register_storage_protocols", "f1")))
+    first = host.define("storage_protocol", "mine", "impl-1", identity="mod.A")
+    assert host.define("storage_protocol", "mine", "impl-2", identity="mod.B") is first  # kept
+    assert host.define("storage_protocol", "mine", "impl-3", identity="mod.A").target == "impl-3"
+    assert host.get("storage_protocol", "mine") == "impl-3"
+    assert {"name": "mine", "distribution": "(in-process)", "version": "", "plugin": "mod.A"} in (
+        host.listing()["storage_protocols"]
+    )
+    assert host.names("storage_protocol") == ["f1", "mine"]
+    assert host.unregister("storage_protocol", "f1") and host.unregister("storage_protocol", "mine")
+    assert not host.unregister("storage_protocol", "mine")
+    assert host.names("storage_protocol") == [] and not host.has("storage_protocol", "f1")

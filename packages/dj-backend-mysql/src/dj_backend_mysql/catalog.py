@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 
+from datajoint.sqltext import segments
+
 _INT_WIDTH = re.compile(r"\b(tinyint|smallint|mediumint|int|integer|bigint)\s*\(\s*\d+\s*\)")
-_QUOTED = re.compile(r"'(?:[^'\\]|\\.|'')*'", re.S)
 _CURRENT_TIME = re.compile(
     r"^\s*(current_timestamp|now|localtimestamp|localtime)\s*(\(\s*(\d*)\s*\))?\s*$", re.I
 )
@@ -27,13 +28,10 @@ _UNESCAPES = {
 
 def normalize_type(column_type: str) -> str:
     """Lower-case a COLUMN_TYPE outside quoted enum values and drop integer display widths."""
-    pieces: list[str] = []
-    last = 0
-    for match in _QUOTED.finditer(column_type):
-        pieces.append(column_type[last : match.start()].lower())
-        pieces.append(match.group(0))
-        last = match.end()
-    pieces.append(column_type[last:].lower())
+    pieces = []
+    for segment in segments(column_type, "'", backslash=True):
+        piece = column_type[segment.start : segment.end]
+        pieces.append(piece if segment.quote and segment.closed else piece.lower())
     text = "".join(pieces).strip()
     text = _INT_WIDTH.sub(r"\1", text)
     return re.sub(r"\s+", " ", text)

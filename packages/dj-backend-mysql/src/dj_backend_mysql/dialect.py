@@ -7,6 +7,7 @@ parameter interpolation (see :mod:`dj_backend_mysql.driver`), so this holds for 
 
 from __future__ import annotations
 
+import datetime
 import json
 import uuid
 from collections.abc import Callable, Sequence
@@ -16,6 +17,7 @@ from datajoint.algebra import model as m
 from datajoint.backend.contract import Capabilities, ColumnSpec, OnDuplicate, TableSpec
 from datajoint.backend.dialect import AlterClause, BaseDialect, json_path_text
 from datajoint.errors import DataJointError
+from datajoint.values import naive_utc
 
 #: the largest row count MySQL accepts in LIMIT; used when only an OFFSET is given
 MAX_LIMIT = 18446744073709551615
@@ -118,6 +120,8 @@ class MySQLDialect(BaseDialect):
         if value is None:
             return None
         value = _plain_scalar(value)
+        if isinstance(value, datetime.datetime) and value.tzinfo is not None:
+            value = naive_utc(value)
         if core_type == "uuid":
             return _to_uuid_bytes(value)
         if core_type in ("json", "jsonb"):
@@ -183,64 +187,41 @@ class MySQLDialect(BaseDialect):
         return [percent_escape(s) for s in super().create_table_sql(spec)]
 
     # ---- DML -------------------------------------------------------------------------------
-    def insert_sql(
-        self,
-        schema: str,
-        table: str,
-        columns: Sequence[str],
-        n_rows: int,
-        *,
-        on_duplicate: OnDuplicate = "error",
-        primary_key: Sequence[str] = (),
-    ) -> str:
-        """A multi-row INSERT (or REPLACE) with ``n_rows`` groups of placeholders.
+    def default_rows_sql(self, n_rows: int) -> str:
+        """``() VALUES (), ()``: MySQL fills every column of an empty row with its default."""
+        return "() VALUES " + ", ".join(["()"] * n_rows)
 
-        ``skip`` becomes ``ON DUPLICATE KEY UPDATE `pk1`=`schema`.`table`.`pk1``` (a no-op
-        update); with no key column known at all it falls back to ``INSERT IGNORE``.
-        """
-        if n_rows < 1:
-            raise ValueError("insert_sql needs at least one row")
-        name = percent_escape(self.full_table_name(schema, table))
-        cols = percent_escape(", ".join(self.quote(c) for c in columns))
-        group = "(" + ", ".join([self.placeholder] * len(columns)) + ")"
-        verb = "REPLACE" if on_duplicate == "replace" else "INSERT"
+    def insert_verb(
+        self, on_duplicate: OnDuplicate, columns: Sequence[str], primary_key: Sequence[str]
+    ) -> str:
+        """REPLACE replaces; ``skip`` without any key column to name is ``INSERT IGNORE``."""
+        if on_duplicate == "skip" and not (primary_key or columns):
+            return "INSERT IGNORE"
+        return super().insert_verb(on_duplicate, columns, primary_key)
+
+    def on_duplicate_sql(
+        self,
+        table_sql: str,
+        columns: Sequence[str],
+        on_duplicate: OnDuplicate,
+        primary_key: Sequence[str],
+    ) -> str:
+        """``skip`` is a no-op key update, ``ON DUPLICATE KEY UPDATE `k`=`schema`.`table`.`k```
+        (unlike INSERT IGNORE it turns no other error into a warning)."""
         key = primary_key[0] if primary_key else (columns[0] if columns else None)
-        if on_duplicate == "skip" and key is None:
-            verb = "INSERT IGNORE"
-        sql = f"{verb} INTO {name} ({cols}) VALUES " + ", ".join([group] * n_rows)
-        if on_duplicate == "skip" and key is not None:
-            qkey = percent_escape(self.quote(key))
-            sql += f" ON DUPLICATE KEY UPDATE {qkey}={name}.{qkey}"
-        return sql
+        if on_duplicate != "skip" or key is None:
+            return ""
+        return f" ON DUPLICATE KEY UPDATE {self.quote(key)}={table_sql}.{self.quote(key)}"
 
     def begin_sql(self) -> str:
         """``START TRANSACTION WITH CONSISTENT SNAPSHOT``."""
         return "START TRANSACTION WITH CONSISTENT SNAPSHOT"
 
-    # ---- write operations (insert ... select, drop, alter) ---------------------------------
-    def insert_select_sql(
-        self,
-        schema: str,
-        table: str,
-        columns: Sequence[str],
-        select_sql: str,
-        *,
-        on_duplicate: OnDuplicate = "error",
-        primary_key: Sequence[str] = (),
-    ) -> str:
-        """``INSERT|REPLACE INTO t (cols) SELECT ...``; skip adds the no-op key update."""
-        name = percent_escape(self.full_table_name(schema, table))
-        cols = percent_escape(", ".join(self.quote(c) for c in columns))
-        verb = "REPLACE" if on_duplicate == "replace" else "INSERT"
-        key = primary_key[0] if primary_key else (columns[0] if columns else None)
-        if on_duplicate == "skip" and key is None:
-            verb = "INSERT IGNORE"
-        sql = f"{verb} INTO {name} ({cols}) {select_sql}"
-        if on_duplicate == "skip" and key is not None:
-            qkey = percent_escape(self.quote(key))
-            sql += f" ON DUPLICATE KEY UPDATE {qkey}={name}.{qkey}"
-        return sql
+    def shifted_timestamp_sql(self, timestamp_sql: str) -> str:
+        """MySQL has no interval values to multiply: the seconds become whole microseconds."""
+        return f"({timestamp_sql} + INTERVAL ROUND({self.placeholder} * 1000000) MICROSECOND)"
 
+    # ---- write operations (drop, alter) ----------------------------------------------------
     def drop_tables_sql(self, tables: Sequence[tuple[str, str]]) -> list[str]:
         """One ``DROP TABLE IF EXISTS a, b, ...`` (atomic on MySQL 8; per table on MariaDB)."""
         if not tables:

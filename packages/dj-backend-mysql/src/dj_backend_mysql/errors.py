@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from datajoint import errors
 
 #: server/client error codes that mean the connection is gone, with the message DataJoint uses
@@ -15,6 +17,15 @@ LOST_CONNECTION_MESSAGES: dict[int, str] = {
 
 ACCESS_CODES = frozenset({1044, 1142, 1143})
 INTEGRITY_CODES = frozenset({1217, 1451, 1452, 3730})
+#: a value that does not fit its column: out of range (1264), truncated -- enum, decimal text --
+#: (1265), wrong type (1366, 1292 dates), too long (1406), invalid JSON (3140), a CHECK failed
+#: (3819 MySQL, 4025 MariaDB), and a list bound where one value belongs (1241)
+DATA_CODES = frozenset({1241, 1264, 1265, 1292, 1366, 1367, 1406, 3140, 3819, 4025})
+#: the column a data error names: 'col', `db`.`t`.`col`, or a CHECK constraint named after it
+_COLUMN = re.compile(
+    r"column (?:'(?:[^']*\.)?(?P<plain>[^'.]+)'|`[^`]*`\.`[^`]*`\.`(?P<quoted>[^`]+)`)"
+    r"|CONSTRAINT `(?:[^`]*\.)?(?P<check>[^`.]+)` failed"
+)
 
 
 def error_code(error: BaseException) -> int | None:
@@ -27,7 +38,7 @@ def error_code(error: BaseException) -> int | None:
 
 def error_message(error: BaseException) -> str:
     """The server's message text of a driver exception (``str(error)`` when there is none)."""
-    args = getattr(error, "args", ())
+    args: tuple[object, ...] = getattr(error, "args", ())
     if len(args) >= 2 and isinstance(args[1], str):
         return args[1]
     return str(error)
@@ -71,6 +82,10 @@ class MySQLErrors:
             return errors.AccessError("Insufficient privileges.", msg, sql)
         if code == 1062:
             return errors.DuplicateError(msg)
+        if code in DATA_CODES:
+            match = _COLUMN.search(msg)
+            column = match and (match["plain"] or match["quoted"] or match["check"])
+            return errors.DataError(msg, attribute=column)
         if code in INTEGRITY_CODES:
             return errors.IntegrityError(msg)
         if code == 1054:

@@ -13,12 +13,14 @@ from datajoint.backend.contract import ColumnInfo, ForeignKeyInfo, IndexInfo, Ru
 from .catalog import json_check_column, normalize_default, normalize_type
 
 SYSTEM_SCHEMAS = ("information_schema", "mysql", "performance_schema", "sys")
+#: the name information_schema gives every primary key
+PRIMARY_INDEX = "PRIMARY"
 
 _COLUMNS_SQL = """
 SELECT c.COLUMN_NAME, c.COLUMN_TYPE, c.IS_NULLABLE, c.COLUMN_DEFAULT, c.EXTRA, c.COLUMN_COMMENT,
   EXISTS(SELECT 1 FROM information_schema.STATISTICS s
          WHERE s.TABLE_SCHEMA = c.TABLE_SCHEMA AND s.TABLE_NAME = c.TABLE_NAME
-           AND s.COLUMN_NAME = c.COLUMN_NAME AND s.INDEX_NAME = 'PRIMARY'),
+           AND s.COLUMN_NAME = c.COLUMN_NAME AND s.INDEX_NAME = %s),
   VERSION()
 FROM information_schema.COLUMNS c
 WHERE c.TABLE_SCHEMA = %s AND c.TABLE_NAME = %s
@@ -41,7 +43,7 @@ ORDER BY k.TABLE_SCHEMA, k.TABLE_NAME, k.CONSTRAINT_NAME, k.ORDINAL_POSITION
 
 _INDEXES_SQL = """
 SELECT INDEX_NAME, COLUMN_NAME, NON_UNIQUE FROM information_schema.STATISTICS
-WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s AND INDEX_NAME <> 'PRIMARY'
+WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s AND INDEX_NAME <> %s
 ORDER BY INDEX_NAME, SEQ_IN_INDEX
 """
 
@@ -78,14 +80,14 @@ class MySQLIntrospection:
         """Every base table of the schema (views excluded), hidden ones included, sorted."""
         rows = run(
             "SELECT TABLE_NAME FROM information_schema.TABLES "
-            "WHERE TABLE_SCHEMA = %s AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME",
-            [schema],
+            "WHERE TABLE_SCHEMA = %s AND TABLE_TYPE = %s ORDER BY TABLE_NAME",
+            [schema, "BASE TABLE"],
         )
         return [_text(r[0]) for r in rows]
 
     def columns(self, run: Runner, schema: str, table: str) -> list[ColumnInfo]:
         """The columns in table order, with normalised types and defaults."""
-        rows = run(_COLUMNS_SQL, [schema, table])
+        rows = run(_COLUMNS_SQL, [PRIMARY_INDEX, schema, table])
         if not rows:
             return []
         mariadb = "mariadb" in _text(rows[0][7]).lower()
@@ -155,7 +157,7 @@ class MySQLIntrospection:
     def indexes(self, run: Runner, schema: str, table: str) -> list[IndexInfo]:
         """Secondary indexes (including those InnoDB creates for foreign keys), sorted by name."""
         grouped: dict[str, list[tuple]] = {}
-        for row in run(_INDEXES_SQL, [schema, table]):
+        for row in run(_INDEXES_SQL, [schema, table, PRIMARY_INDEX]):
             grouped.setdefault(_text(row[0]), []).append(row)
         return [
             IndexInfo(

@@ -59,7 +59,8 @@ def tls_kwargs(use_tls: bool | dict | None) -> dict[str, Any]:
         return {"sslmode": "disable"}
     if use_tls is True:
         return {"sslmode": "require"}
-    out: dict[str, Any] = {_TLS_KEYS.get(k, k): v for k, v in dict(use_tls).items()}
+    options: dict[str, Any] = dict(use_tls)
+    out: dict[str, Any] = {_TLS_KEYS.get(k, k): v for k, v in options.items()}
     out.setdefault("sslmode", "verify-ca" if "sslrootcert" in out else "require")
     return out
 

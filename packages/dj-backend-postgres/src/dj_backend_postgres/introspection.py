@@ -17,6 +17,12 @@ _SYSTEM_SCHEMAS = ("pg_catalog", "information_schema", "public")
 #: boolean defaults are reported as the 1/0 a definition declares them with
 _BOOLEAN_DEFAULTS = {"true": "1", "false": "0"}
 
+# catalog codes, bound as parameters like every other value
+_TABLE_KINDS = ("r", "p")  # pg_class.relkind: ordinary and partitioned tables
+_ENUM = "e"  # pg_type.typtype
+_PRIMARY_KEY_KIND = "p"  # pg_constraint.contype
+_FOREIGN_KEY_KIND = "f"
+
 _LIST_SCHEMAS = """
 SELECT nspname FROM pg_namespace
 WHERE nspname NOT IN (%s, %s, %s) AND left(nspname, 8) <> %s AND left(nspname, 7) <> %s
@@ -25,7 +31,7 @@ ORDER BY nspname
 
 _LIST_TABLES = """
 SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE n.nspname = %s AND c.relkind IN ('r', 'p')
+WHERE n.nspname = %s AND c.relkind IN (%s, %s)
 ORDER BY c.relname
 """
 
@@ -36,8 +42,8 @@ SELECT a.attname,
        pg_get_expr(d.adbin, d.adrelid),
        col_description(a.attrelid, a.attnum),
        COALESCE(a.attnum = ANY (pk.conkey), FALSE),
-       a.attidentity <> '',
-       CASE WHEN t.typtype = 'e' THEN ARRAY(
+       a.attidentity <> %s,
+       CASE WHEN t.typtype = %s THEN ARRAY(
            SELECT e.enumlabel::text FROM pg_enum e
            WHERE e.enumtypid = t.oid ORDER BY e.enumsortorder) END
 FROM pg_attribute a
@@ -45,13 +51,13 @@ JOIN pg_class c ON c.oid = a.attrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_type t ON t.oid = a.atttypid
 LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-LEFT JOIN pg_constraint pk ON pk.conrelid = c.oid AND pk.contype = 'p'
+LEFT JOIN pg_constraint pk ON pk.conrelid = c.oid AND pk.contype = %s
 WHERE n.nspname = %s AND c.relname = %s AND a.attnum > 0 AND NOT a.attisdropped
 ORDER BY a.attnum
 """
 
 _TABLE_COMMENT = """
-SELECT obj_description(c.oid, 'pg_class')
+SELECT obj_description(c.oid, %s)
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE n.nspname = %s AND c.relname = %s
 """
@@ -67,7 +73,7 @@ JOIN pg_namespace rn ON rn.oid = rc.relnamespace
 CROSS JOIN LATERAL unnest(con.conkey, con.confkey) WITH ORDINALITY AS k(attnum, refnum, pos)
 JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum
 JOIN pg_attribute ra ON ra.attrelid = con.confrelid AND ra.attnum = k.refnum
-WHERE con.contype = 'f' AND {side}.nspname IN ({placeholders})
+WHERE con.contype = %s AND {side}.nspname IN ({placeholders})
 ORDER BY n.nspname, c.relname, con.conname, k.pos
 """
 
@@ -92,7 +98,7 @@ JOIN pg_class c ON c.oid = con.conrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
 CROSS JOIN LATERAL unnest(con.conkey) WITH ORDINALITY AS k(attnum, pos)
 JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum
-WHERE n.nspname = %s AND c.relname = %s AND con.contype = 'p'
+WHERE n.nspname = %s AND c.relname = %s AND con.contype = %s
 ORDER BY k.pos
 """
 
@@ -103,7 +109,7 @@ JOIN pg_class c ON c.oid = con.conrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_class rc ON rc.oid = con.confrelid
 JOIN pg_namespace rn ON rn.oid = rc.relnamespace
-WHERE con.contype = 'f' AND {side}.nspname IN ({placeholders})
+WHERE con.contype = %s AND {side}.nspname IN ({placeholders})
   AND {other}.nspname NOT IN ({placeholders})
 ORDER BY 1
 """
@@ -127,13 +133,13 @@ class PostgresIntrospection:
 
     def list_tables(self, run: Runner, schema: str) -> list[str]:
         """Every base (or partitioned) table of the schema, hidden ones included, by name."""
-        return [r[0] for r in run(_LIST_TABLES, [schema])]
+        return [r[0] for r in run(_LIST_TABLES, [schema, *_TABLE_KINDS])]
 
     def columns(self, run: Runner, schema: str, table: str) -> list[ColumnInfo]:
         """The columns of a table in declaration order, normalised per the contract."""
         out = []
         for name, formatted, nullable, default, comment, in_key, identity, labels in run(
-            _COLUMNS, [schema, table]
+            _COLUMNS, ["", _ENUM, _PRIMARY_KEY_KIND, schema, table]
         ):
             sql_type = enum_sql_type(labels) if labels is not None else normalize_type(formatted)
             value, serial = normalize_default(default, bool(nullable))
@@ -154,12 +160,12 @@ class PostgresIntrospection:
 
     def table_comment(self, run: Runner, schema: str, table: str) -> str:
         """The table comment, or "" when there is none."""
-        rows = run(_TABLE_COMMENT, [schema, table])
+        rows = run(_TABLE_COMMENT, ["pg_class", schema, table])
         return (rows[0][0] or "") if rows else ""
 
     def primary_key(self, run: Runner, schema: str, table: str) -> list[str]:
         """The primary-key columns in key order (not part of the contract; a convenience)."""
-        return [r[0] for r in run(_PRIMARY_KEY, [schema, table])]
+        return [r[0] for r in run(_PRIMARY_KEY, [schema, table, _PRIMARY_KEY_KIND])]
 
     def foreign_keys(self, run: Runner, schemas: Sequence[str]) -> list[ForeignKeyInfo]:
         """Foreign keys of every table in ``schemas`` (child side), columns in constraint order."""
@@ -167,7 +173,7 @@ class PostgresIntrospection:
             return []
         sql = _FOREIGN_KEYS.format(side="n", placeholders=_placeholders(len(schemas)))
         groups: dict[tuple[str, str, str], list[tuple]] = {}
-        for row in run(sql, list(schemas)):
+        for row in run(sql, [_FOREIGN_KEY_KIND, *schemas]):
             groups.setdefault((row[1], row[2], row[0]), []).append(row)
         return [
             ForeignKeyInfo(
@@ -218,4 +224,4 @@ class PostgresIntrospection:
         sql = _LINKED_SCHEMAS.format(
             side=side, other=other, placeholders=_placeholders(len(schemas))
         )
-        return [r[0] for r in run(sql, [*schemas, *schemas])]
+        return [r[0] for r in run(sql, [_FOREIGN_KEY_KIND, *schemas, *schemas])]

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from datajoint.sqltext import closing_bracket, find_top_level, segments, top_level_text
+
 _TYPE_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(pattern), replacement)
     for pattern, replacement in (
@@ -45,61 +47,33 @@ def enum_sql_type(labels: Sequence[str]) -> str:
     return "enum(" + ",".join("'" + v.replace("'", "''") + "'" for v in labels) + ")"
 
 
+_E_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f"}
+_E_ESCAPE = re.compile(r"''|\\(.)", re.S)
+_PG_QUOTES = "'\""
+
+
 def _leading_literal(expr: str) -> tuple[str, str] | None:
     """Split ``'it''s'::type`` into (unescaped value, rest); None if no literal starts ``expr``."""
     escaped = expr[:2].upper() == "E'"
     if not (expr.startswith("'") or escaped):
         return None
-    i = 2 if escaped else 1
-    out: list[str] = []
-    while i < len(expr):
-        ch = expr[i]
-        if escaped and ch == "\\" and i + 1 < len(expr):
-            nxt = expr[i + 1]
-            out.append({"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f"}.get(nxt, nxt))
-            i += 2
-            continue
-        if ch == "'":
-            if expr[i + 1 : i + 2] == "'":
-                out.append("'")
-                i += 2
-                continue
-            return "".join(out), expr[i + 1 :].strip()
-        out.append(ch)
-        i += 1
-    return None
-
-
-def _top_level_cast(expr: str) -> int:
-    """Index of the last ``::`` outside quotes and parentheses, or -1."""
-    depth, quote, found, i = 0, "", -1, 0
-    while i < len(expr):
-        ch = expr[i]
-        if quote:
-            if ch == quote:
-                quote = ""
-        elif ch in "'\"":
-            quote = ch
-        elif ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        elif depth == 0 and expr.startswith("::", i):
-            found = i
-            i += 1
-        i += 1
-    return found
+    opening = 1 if escaped else 0
+    literal = next(segments(expr, "'", backslash=escaped, start=opening))
+    if not literal.closed:
+        return None
+    body = expr[opening + 1 : literal.end - 1]
+    if escaped:
+        value = _E_ESCAPE.sub(
+            lambda m: "'" if m.group(1) is None else _E_ESCAPES.get(m.group(1), m.group(1)), body
+        )
+    else:
+        value = body.replace("''", "'")
+    return value, expr[literal.end :].strip()
 
 
 def _strip_parentheses(expr: str) -> str:
     """Remove parentheses that enclose the whole expression."""
-    while expr.startswith("(") and expr.endswith(")"):
-        depth = 0
-        for i, ch in enumerate(expr):
-            depth += ch == "("
-            depth -= ch == ")"
-            if depth == 0 and i < len(expr) - 1:
-                return expr
+    while expr.startswith("(") and closing_bracket(expr, 0, _PG_QUOTES) == len(expr) - 1:
         expr = expr[1:-1].strip()
     return expr
 
@@ -107,27 +81,14 @@ def _strip_parentheses(expr: str) -> str:
 _OPERATOR = re.compile(r"\|\||[-+*/%<>=,^&|!~]|\b(and|or|not|is|in|like)\b", re.I)
 
 
-def _reduce(expr: str) -> str:
-    """``expr`` with quoted text and parenthesised contents removed (to look for operators)."""
-    out: list[str] = []
-    depth, quote = 0, ""
-    for ch in expr:
-        if quote:
-            quote = "" if ch == quote else quote
-        elif ch in "'\"":
-            quote = ch
-        elif ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        elif depth == 0:
-            out.append(ch)
-    return "".join(out)
+def _has_operator(expr: str) -> bool:
+    """Whether ``expr`` has an operator outside quotes and parentheses."""
+    return bool(_OPERATOR.search(top_level_text(expr, _PG_QUOTES)))
 
 
 def _only_casts(rest: str) -> bool:
     """True when ``rest`` is empty or only ``::type`` casts (no further operators)."""
-    return not rest or (rest.startswith("::") and not _OPERATOR.search(_reduce(rest)))
+    return not rest or (rest.startswith("::") and not _has_operator(rest))
 
 
 def normalize_default(expr: str | None, nullable: bool) -> tuple[str | None, bool]:
@@ -146,8 +107,8 @@ def normalize_default(expr: str | None, nullable: bool) -> tuple[str | None, boo
         literal = _leading_literal(text)
         if literal is not None and _only_casts(literal[1]):
             return literal[0], False
-        cast = _top_level_cast(text)
-        if cast > 0 and _OPERATOR.search(_reduce(text[:cast])):
+        cast = find_top_level(text, "::", _PG_QUOTES, last=True)
+        if cast > 0 and _has_operator(text[:cast]):
             cast = -1  # the cast binds to the last operand only: keep the expression
         stripped = _strip_parentheses(text[:cast].strip() if cast > 0 else text)
         if stripped == text:

@@ -9,6 +9,8 @@ import hashlib
 import re
 from collections.abc import Sequence
 
+from datajoint.sqltext import segments
+
 #: PostgreSQL's identifier limit (NAMEDATALEN - 1), in bytes
 MAX_IDENTIFIER_BYTES = 63
 
@@ -66,36 +68,13 @@ def translate_user_sql(text: str) -> str:
     if "`" not in text:
         return text
     out: list[str] = []
-    i, n = 0, len(text)
-    while i < n:
-        ch = text[i]
-        if ch in "'\"":
-            j = i + 1
-            while j < n:
-                if text[j] == ch:
-                    if j + 1 < n and text[j + 1] == ch:
-                        j += 2
-                        continue
-                    break
-                j += 1
-            out.append(text[i : j + 1])
-            i = j + 1
-        elif ch == "`":
-            j, name = i + 1, []
-            while j < n:
-                if text[j] == "`":
-                    if j + 1 < n and text[j + 1] == "`":
-                        name.append("`")
-                        j += 2
-                        continue
-                    break
-                name.append(text[j])
-                j += 1
-            out.append(quote_identifier("".join(name)))
-            i = j + 1
+    for segment in segments(text):
+        piece = text[segment.start : segment.end]
+        if segment.quote == "`":
+            name = piece[1:-1] if segment.closed else piece[1:]
+            out.append(quote_identifier(name.replace("``", "`")))
         else:
-            out.append(ch)
-            i += 1
+            out.append(piece)
     return "".join(out)
 
 

@@ -11,32 +11,34 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any, ClassVar
 
-from datajoint.backend.contract import Capabilities, ColumnSpec, IndexSpec, TableSpec
-from datajoint.backend.dialect import AlterClause, BaseDialect
+from datajoint.backend.contract import (
+    AlterClause,
+    Capabilities,
+    ColumnSpec,
+    IndexSpec,
+    OnDuplicate,
+    Statement,
+    TableSpec,
+)
+from datajoint.backend.dialect import BaseDialect
+from datajoint.values import naive_utc
 
 from .catalog import CATALOG, SCHEMATA, physical_name
+from .types import (
+    CHECK_PREFIX,
+    DECIMAL_COLLATION,
+    canonical_decimal,
+    decimal_as_text,
+    decimal_shape,
+    storage_class,
+    value_rule,
+)
 
 _CURRENT_TIMESTAMP = re.compile(r"^current_timestamp\s*(\(\s*(\d+)\s*\))?$", re.I)
-_CHAR_LENGTH = re.compile(r"^(?:var)?char\s*\(\s*(\d+)\s*\)$", re.I)
-_DECIMAL_SCALE = re.compile(r"^(?:decimal|numeric)\s*\(\s*\d+\s*,\s*(\d+)\s*\)", re.I)
-
-
-def storage_class(sql_type: str) -> str:
-    """The column type written in SQLite DDL: it fixes the column affinity and nothing else.
-
-    ``int`` (not ``integer``) keeps a single-column integer key from becoming a rowid alias,
-    which would silently number rows whose key is missing.
-    """
-    t = sql_type.lower()
-    if "int" in t and not t.startswith("point"):
-        return "int"
-    if t.startswith(("float", "double", "real")):
-        return "real"
-    if t.startswith(("decimal", "numeric", "dec", "fixed", "bool")):
-        return "numeric"
-    if "blob" in t or t.startswith("binary") or t == "bytea":
-        return "blob"
-    return "text"
+#: the current local time with fractional seconds, in the six-digit form the encoder writes
+#: (and the datetime CHECK rule accepts); SQLite itself has millisecond precision
+_NOW_FRACTIONAL = "strftime('%Y-%m-%d %H:%M:%f', 'now', 'localtime') || '000'"
+_FRACTION = re.compile(r"^(?:datetime|timestamp)\s*\(\s*(\d+)\s*\)", re.I)
 
 
 class SQLiteDialect(BaseDialect):
@@ -89,13 +91,12 @@ class SQLiteDialect(BaseDialect):
 
     # ---- DDL -------------------------------------------------------------------------------
     def create_schema_sql(self, schema: str) -> list[str]:
-        return [f"INSERT INTO `{SCHEMATA}` (schema_name) VALUES ({self.string_literal(schema)})"]
+        return [Statement(f"INSERT INTO `{SCHEMATA}` (schema_name) VALUES (?)", [schema])]
 
     def drop_schema_sql(self, schema: str) -> list[str]:
-        name = self.string_literal(schema)
         return [
-            f"DELETE FROM `{CATALOG}` WHERE schema_name = {name}",
-            f"DELETE FROM `{SCHEMATA}` WHERE schema_name = {name}",
+            Statement(f"DELETE FROM `{CATALOG}` WHERE schema_name = ?", [schema]),
+            Statement(f"DELETE FROM `{SCHEMATA}` WHERE schema_name = ?", [schema]),
         ]
 
     def default_literal(self, column: ColumnSpec) -> str | None:
@@ -105,7 +106,7 @@ class SQLiteDialect(BaseDialect):
         match = _CURRENT_TIMESTAMP.match(column.default.strip())
         if match:
             if match.group(2) and int(match.group(2)) > 0:
-                return "(strftime('%Y-%m-%d %H:%M:%f', 'now', 'localtime'))"
+                return f"({_NOW_FRACTIONAL})"
             return "(datetime('now', 'localtime'))"
         return column.default
 
@@ -114,16 +115,40 @@ class SQLiteDialect(BaseDialect):
             return f"{self.quote(column.name)} integer NOT NULL"
         default = self.default_literal(column)
         null = "NULL" if column.nullable else "NOT NULL"
-        sql = f"{self.quote(column.name)} {storage_class(column.sql_type)} {null}"
+        name = self.quote(column.name)
+        sql = f"{name} {storage_class(column.sql_type)} {null}"
+        if decimal_as_text(column.sql_type):
+            sql += f" COLLATE {DECIMAL_COLLATION}"
         if default is not None:
             sql += f" DEFAULT {default}"
-        length = _CHAR_LENGTH.match(column.sql_type)
-        if length:  # SQLite does not enforce declared lengths; the other backends do
-            sql += f" CHECK (length({self.quote(column.name)}) <= {int(length.group(1))})"
-        if column.enum_values is not None:
-            values = ", ".join(self.string_literal(v) for v in column.enum_values)
-            sql += f" CHECK ({self.quote(column.name)} IN ({values}))"
+        # the values the servers accept for this type, kept by the file itself (see .types)
+        rule = value_rule(name, column.sql_type, column.enum_values, self.string_literal)
+        if rule is not None:
+            constraint = self.quote(CHECK_PREFIX + column.name)
+            sql += f" CONSTRAINT {constraint} CHECK ({name} IS NULL OR ({rule}))"
         return sql
+
+    def table_options_sql(self, spec: TableSpec) -> str:
+        """STRICT: each column holds values of its storage class only (SQLite 3.37+)."""
+        return " STRICT"
+
+    def begin_sql(self) -> str:
+        """BEGIN IMMEDIATE takes the write lock up front: a deferred transaction that reads and
+        then writes fails at once ("database is locked") when another connection wrote in
+        between, while an immediate one waits for the busy timeout."""
+        return "BEGIN IMMEDIATE"
+
+    def current_timestamp_sql(self, precision: int | None = None) -> str:
+        """Local time as text, spelled like the current-time column defaults (see
+        :meth:`default_literal`), so that comparing it with stored values is exact."""
+        return f"({_NOW_FRACTIONAL})" if precision else "datetime('now', 'localtime')"
+
+    def shifted_timestamp_sql(self, timestamp_sql: str) -> str:
+        """A date-time modifier ``'<n> seconds'`` built from the bound number."""
+        return (
+            f"(strftime('%Y-%m-%d %H:%M:%f', {timestamp_sql}, {self.placeholder} || ' seconds')"
+            " || '000')"
+        )
 
     def create_table_sql(self, spec: TableSpec) -> list[str]:
         auto = [c for c in spec.columns if c.autoincrement]
@@ -144,18 +169,24 @@ class SQLiteDialect(BaseDialect):
         return super().create_table_sql(spec)
 
     def comment_sql(self, spec: TableSpec) -> list[str]:
-        s, t = self.string_literal(spec.schema), self.string_literal(spec.name)
-        rows = [f"({s}, {t}, '', '', {self.string_literal(spec.comment)})"]
-        for c in spec.columns:
-            rows.append(
-                f"({s}, {t}, {self.string_literal(c.name)}, {self.string_literal(c.sql_type)}, "
-                f"{self.string_literal(c.comment)})"
-            )
+        """The table's ``~catalog`` rows: the table comment (column ``''``), then per column its
+        declared type and comment."""
+        rows = [("", "", spec.comment), *((c.name, c.sql_type, c.comment) for c in spec.columns)]
+        params = [v for row in rows for v in (spec.schema, spec.name, *row)]
         return [
-            f"DELETE FROM `{CATALOG}` WHERE schema_name = {s} AND table_name = {t}",
-            f"INSERT INTO `{CATALOG}` (schema_name, table_name, column_name, sql_type, comment) "
-            "VALUES " + ", ".join(rows),
+            self._forget_table_sql(spec.schema, spec.name),
+            Statement(
+                f"INSERT INTO `{CATALOG}` (schema_name, table_name, column_name, sql_type, comment) "
+                "VALUES " + ", ".join(["(?, ?, ?, ?, ?)"] * len(rows)),
+                params,
+            ),
         ]
+
+    def _forget_table_sql(self, schema: str, table: str) -> Statement:
+        """Deletes the table's ``~catalog`` rows."""
+        return Statement(
+            f"DELETE FROM `{CATALOG}` WHERE schema_name = ? AND table_name = ?", [schema, table]
+        )
 
     def create_index_sql(self, spec: TableSpec, index: IndexSpec) -> str:
         # index names share one namespace per database file: qualify them with the schema
@@ -168,11 +199,18 @@ class SQLiteDialect(BaseDialect):
         )
 
     def drop_table_sql(self, schema: str, table: str) -> list[str]:
-        s, t = self.string_literal(schema), self.string_literal(table)
         return [
             f"DROP TABLE IF EXISTS {self.full_table_name(schema, table)}",
-            f"DELETE FROM `{CATALOG}` WHERE schema_name = {s} AND table_name = {t}",
+            self._forget_table_sql(schema, table),
         ]
+
+    # ---- DML -------------------------------------------------------------------------------
+    def insert_select_source_sql(self, select_sql: str, on_duplicate: OnDuplicate) -> str:
+        """With ``skip`` the SELECT is wrapped and given a WHERE: SQLite would otherwise read the
+        ``ON CONFLICT`` after a join's constraint as part of the join."""
+        if on_duplicate != "skip":
+            return select_sql
+        return f"SELECT * FROM ({select_sql}) AS {self.quote('_dj_source')} WHERE TRUE"
 
     # ---- write operations (update defaults, alter) -----------------------------------------
     def reset_to_default_sql(self, default: str | None, nullable: bool) -> tuple[str, list[Any]]:
@@ -218,9 +256,8 @@ class SQLiteDialect(BaseDialect):
         return ["PRAGMA foreign_keys = OFF"], ["PRAGMA foreign_keys = ON"]
 
     def foreign_key_check_sql(self, schema: str, table: str) -> str | None:
-        return (
-            "SELECT * FROM pragma_foreign_key_check("
-            f"{self.string_literal(physical_name(schema, table))})"
+        return Statement(
+            "SELECT * FROM pragma_foreign_key_check(?)", [physical_name(schema, table)]
         )
 
     def alter_table_sql(self, spec: TableSpec, clauses: Sequence[AlterClause]) -> list[str]:
@@ -267,12 +304,16 @@ class SQLiteDialect(BaseDialect):
 
     # ---- values ----------------------------------------------------------------------------
     def encode_param(self, value: Any, core_type: str | None) -> Any:
+        """Adapt a value to the column's storage: dates and datetimes as ISO text (aware ones in
+        UTC), decimals as fixed-point text, uuids as 16 bytes, json as text, bools as 0/1."""
         if value is None:
             return None
         if core_type in ("json", "jsonb"):
             return json.dumps(value)
         if core_type == "uuid":
             return (value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))).bytes
+        if core_type == "date" or core_type == "datetime":
+            value = as_calendar_value(value, core_type)
         if isinstance(value, bool):
             return int(value)
         if isinstance(value, datetime.datetime):
@@ -280,7 +321,7 @@ class SQLiteDialect(BaseDialect):
         if isinstance(value, datetime.date | datetime.time):
             return value.isoformat()
         if isinstance(value, decimal.Decimal):
-            return str(value)
+            return canonical_decimal(value)
         if isinstance(value, uuid.UUID):
             return value.bytes
         return value
@@ -296,9 +337,55 @@ class SQLiteDialect(BaseDialect):
         if t == "date":
             return lambda v: datetime.date.fromisoformat(v) if isinstance(v, str) else v
         if t.startswith("datetime") or t.startswith("timestamp"):
-            return lambda v: datetime.datetime.fromisoformat(v) if isinstance(v, str) else v
-        match = _DECIMAL_SCALE.match(sql_type.lower())
-        if match:
-            quantum = decimal.Decimal(1).scaleb(-int(match.group(1)))
-            return lambda v: None if v is None else decimal.Decimal(str(v)).quantize(quantum)
+            match = _FRACTION.match(sql_type)
+            return _datetime_decoder(int(match.group(1)) if match else 0)
+        shape = decimal_shape(sql_type)
+        if shape is not None:
+            quantum = decimal.Decimal(1).scaleb(-shape[1])
+            # repr() of a REAL gives back the (at most 15-digit) decimal it was stored from
+            return lambda v: (
+                None
+                if v is None
+                else decimal.Decimal(repr(v) if isinstance(v, float) else v).quantize(
+                    quantum, decimal.ROUND_HALF_UP
+                )
+            )
         return None
+
+
+def as_calendar_value(value: Any, core_type: str) -> Any:
+    """A value for a ``date`` or ``datetime`` column as the servers take it: ISO text parsed,
+    a datetime stored in a date column keeps its date, a date in a datetime column is midnight,
+    and a timezone-aware datetime is converted to UTC and stored naive. Text that is no date
+    stays as it is, for the column's CHECK to refuse."""
+    if isinstance(value, str):
+        try:
+            value = datetime.datetime.fromisoformat(value.strip())
+        except ValueError:
+            return value
+    if not isinstance(value, datetime.date):
+        return value
+    if isinstance(value, datetime.datetime):
+        if value.tzinfo is not None:
+            value = naive_utc(value)
+        return value.date() if core_type == "date" else value
+    return value if core_type == "date" else datetime.datetime.combine(value, datetime.time())
+
+
+def _datetime_decoder(fraction_digits: int) -> Callable[[Any], Any]:
+    """Reads ISO text, rounding the fraction to the declared digits as the servers store it."""
+    if fraction_digits >= 6:
+        return lambda v: datetime.datetime.fromisoformat(v) if isinstance(v, str) else v
+    step = 10 ** (6 - fraction_digits)
+
+    def decode(v: Any) -> Any:
+        if not isinstance(v, str):
+            return v
+        value = datetime.datetime.fromisoformat(v)
+        extra = value.microsecond % step
+        if not extra:
+            return value
+        rounded = value.microsecond - extra + (step if 2 * extra >= step else 0)
+        return value.replace(microsecond=0) + datetime.timedelta(microseconds=rounded)
+
+    return decode

@@ -10,6 +10,10 @@ from typing import Any
 from datajoint.backend.contract import ConnectParams
 
 from .catalog import BOOTSTRAP
+from .types import DECIMAL_COLLATION, compare_decimal_text
+
+#: seconds a statement waits for another process's write lock before "database is locked"
+BUSY_TIMEOUT = 30.0
 
 _ids = iter(range(1, 1 << 62))
 _ids_lock = threading.Lock()
@@ -36,11 +40,14 @@ class SQLiteDriver:
             path,
             isolation_level=None,
             check_same_thread=False,
-            timeout=30.0,
+            timeout=BUSY_TIMEOUT,
             factory=NumberedConnection,
         )
         raw.execute("PRAGMA foreign_keys = ON")
+        raw.create_collation(DECIMAL_COLLATION, compare_decimal_text)
         if path != ":memory:":
+            # WAL: readers never block the writer nor each other, so several processes (populate
+            # workers) share one file; the busy timeout makes writers queue instead of failing
             raw.execute("PRAGMA journal_mode = WAL")
             raw.execute("PRAGMA synchronous = NORMAL")
         for statement in BOOTSTRAP:

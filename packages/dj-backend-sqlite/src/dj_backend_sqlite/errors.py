@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 
 from datajoint import errors
+
+from .types import CHECK_PREFIX
+
+#: "cannot store TEXT value in INT column s.t.col" (a STRICT table refusing a value's type)
+_DATATYPE = re.compile(r"column (\S+)$")
 
 _BY_NAME: dict[str, type[errors.DataJointError]] = {
     "SQLITE_CONSTRAINT_PRIMARYKEY": errors.DuplicateError,
@@ -18,10 +24,25 @@ class SQLiteErrors:
     """sqlite3 reports constraint kinds as extended codes; other errors only as text."""
 
     def translate(self, error: BaseException, sql: str) -> BaseException | None:
+        if isinstance(error, OverflowError):  # an int beyond SQLite's 64 bits, at binding
+            return errors.DataError(str(error))
         if not isinstance(error, sqlite3.Error):
             return None
         message = str(error)
         name = getattr(error, "sqlite_errorname", "")
+        if name == "SQLITE_CONSTRAINT_CHECK":
+            # our constraints are named dj:<column>; older tables' unnamed ones show their text
+            constraint = message.partition("CHECK constraint failed: ")[2]
+            attribute = (
+                constraint[len(CHECK_PREFIX) :] if constraint.startswith(CHECK_PREFIX) else None
+            )
+            return errors.DataError(message, attribute=attribute)
+        # Python builds against older headers may not know this code's name
+        if name == "SQLITE_CONSTRAINT_DATATYPE" or getattr(error, "sqlite_errorcode", 0) == 3091:
+            match = _DATATYPE.search(message)
+            return errors.DataError(message, attribute=match and match.group(1).rpartition(".")[2])
+        if isinstance(error, sqlite3.ProgrammingError) and message.startswith("Error binding"):
+            return errors.DataError(message)
         if name in _BY_NAME:
             return _BY_NAME[name](message, sql)
         if name == "SQLITE_CONSTRAINT_TRIGGER" and "FOREIGN KEY" in message:

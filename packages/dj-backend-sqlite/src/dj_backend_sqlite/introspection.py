@@ -40,9 +40,9 @@ class SQLiteIntrospection:
 
     def list_tables(self, run: Runner, schema: str) -> list[str]:
         rows = run(
-            "SELECT name FROM sqlite_master WHERE type = 'table' "
-            "AND substr(name, 1, length(?) + 1) = ? || '.' ORDER BY name",
-            [schema, schema],
+            "SELECT name FROM sqlite_master WHERE type = ? "
+            "AND substr(name, 1, length(?)) = ? ORDER BY name",
+            ["table", physical_name(schema, ""), physical_name(schema, "")],
         )
         return [split_physical_name(r[0])[1] for r in rows]
 
@@ -81,8 +81,8 @@ class SQLiteIntrospection:
     def table_comment(self, run: Runner, schema: str, table: str) -> str:
         rows = run(
             f"SELECT comment FROM `{CATALOG}` "
-            "WHERE schema_name = ? AND table_name = ? AND column_name = ''",
-            [schema, table],
+            "WHERE schema_name = ? AND table_name = ? AND column_name = ?",
+            [schema, table, ""],
         )
         return rows[0][0] if rows else ""
 

@@ -7,6 +7,9 @@ import json
 
 from datajoint import hookimpl
 
+from . import populate
+from .hookspecs import CommandRegistrar
+
 
 def _configure_plugins(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the listing as JSON")
@@ -37,10 +40,11 @@ def _run_plugins(args: argparse.Namespace) -> int:
 
 
 @hookimpl
-def dj_cli_register_commands(cli) -> None:
+def dj_cli_register_commands(cli: CommandRegistrar) -> None:
     cli.add_command(
         "plugins",
         "list registered backends, codecs, storage protocols and fetch formats",
         _configure_plugins,
         _run_plugins,
     )
+    populate.register(cli)

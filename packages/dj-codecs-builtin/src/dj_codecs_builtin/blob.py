@@ -26,14 +26,13 @@ from typing import Any
 import numpy as np
 
 from datajoint.errors import DataJointError
+from datajoint.matlab_types import MatCell, MatStruct
 
-from .blob_types import (
+from .blob_items import (
     SCALAR_ENCODERS,
     SIZED_ENCODERS,
     TYPE_CHAR,
     TYPE_OBJECT,
-    MatCell,
-    MatStruct,
     array_type_id,
     dtype_for_type_id,
     enc_bool,
@@ -78,6 +77,13 @@ def _shape_bytes(array: np.ndarray) -> bytes:
 
 
 def _names_bytes(names: tuple[str, ...]) -> bytes:
+    # names are NUL-terminated in the format: a NUL inside a name would end it early
+    for name in names:
+        if "\0" in name:
+            raise DataJointError(
+                f"Field name {name!r} contains a NUL character, which the blob format cannot "
+                "store: rename the field."
+            )
     return _U32.pack(len(names)) + b"".join(name.encode() + b"\0" for name in names)
 
 

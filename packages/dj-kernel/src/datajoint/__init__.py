@@ -1,13 +1,18 @@
 """DataJoint 2.x for Python: ``import datajoint as dj``.
 
-A relational data pipeline framework: tables declared as Python classes, foreign keys as the
-dependency graph, a query algebra, and computed tables filled by ``populate()``. Backends, codecs,
-storage protocols and fetch formats are plugins (see ``dj.plugins()``).
+A relational data pipeline framework: schemas, tables declared as Python classes (Manual, Lookup,
+Imported, Computed, Part), foreign keys as the dependency graph and lineage, a query algebra
+compiled to the installed backend's SQL, fetching as dicts, arrays, keys or frames, and insert,
+update, cascading delete, drop, alter and describe, and Imported/Computed tables filled by
+``populate()`` (directly or by many workers through their jobs tables). Backends, codecs, storage
+protocols and fetch formats are plugins (see ``dj.plugins()``).
+
+Not in this version: object storage (no storage protocol is registered, so store-backed codec
+types such as ``<blob@>`` cannot be used), the dependency diagram, and schema migration.
 """
 
 from __future__ import annotations
 
-import importlib.metadata as _metadata
 import logging as _logging
 
 from . import errors
@@ -15,24 +20,26 @@ from .algebra.conditions import AndList, Not
 from .algebra.expression import QueryExpression
 from .algebra.top import Top
 from .algebra.universal import U
-from .blob_types import MatCell, MatStruct
-from .builtin_codecs import SchemaCodec
 from .codecs import Codec, get_codec, list_codecs
 from .connection import Connection, conn
 from .errors import DataJointError, ThreadSafetyError
+from .fetch.api import install_fetch_api as _install_fetch_api
 from .hookspecs import hookimpl
 from .instance import Instance
+from .matlab_types import MatCell, MatStruct
 from .plugin_host import plugins
+from .populate import AutoPopulate, Job
 from .schema import Schema, VirtualModule, list_schemas, virtual_schema
+from .schema_codec import SchemaCodec
 from .settings import config
 from .table import FreeTable, Table
 from .user_tables import Compute, Computed, Entry, Imported, Ingest, Lookup, Manual, Part
+from .version import __version__
 from .write import ValidationResult
 
-try:
-    __version__ = _metadata.version("dj-kernel")
-except _metadata.PackageNotFoundError:  # running from a source tree without installation
-    __version__ = "0.0.0"
+# The fetch layer sits above the algebra and attaches its methods from here (see fetch/api.py).
+_install_fetch_api(QueryExpression)
+
 __author__ = "DataJoint Contributors"
 
 logger = _logging.getLogger("datajoint")
@@ -45,6 +52,7 @@ if not logger.handlers:
 
 __all__ = [
     "AndList",
+    "AutoPopulate",
     "Codec",
     "Compute",
     "Computed",
@@ -55,6 +63,7 @@ __all__ = [
     "Imported",
     "Ingest",
     "Instance",
+    "Job",
     "Lookup",
     "Manual",
     "MatCell",

@@ -1,161 +1,18 @@
 """The module path DataJoint 2.x codec packages import from: ``datajoint.builtin_codecs``.
 
-It defines :class:`SchemaCodec`, the kernel's base class for schema-addressed codecs (files whose
-store path mirrors schema, table and primary key), and exposes the built-in codec classes
-(``BlobCodec``, ``AttachCodec``, ...) by looking them up in the codec registry on first access, so
-the kernel never imports the plugin package that provides them.
+A re-export with no logic: :class:`SchemaCodec` lives in :mod:`datajoint.schema_codec`, and the
+built-in codec classes (``BlobCodec``, ``AttachCodec``, ...) are looked up in the codec registry on
+first access (:func:`datajoint.codecs.builtin_codec_class`).
 """
 
 from __future__ import annotations
 
-import datetime
-import hashlib
-import re
-import secrets
-import string
-import urllib.parse
-import warnings
-from collections.abc import Mapping
-from typing import Any
+from .codecs import BUILTIN_CLASSES
+from .codecs import builtin_codec_class as __getattr__  # noqa: F401  (the module's lookup)
+from .schema_codec import SchemaCodec, path_value
 
-from .codecs import Codec, get_codec
-from .errors import DataJointError
-
-# the built-in codec classes are looked up on access (see __getattr__), so only what is defined
-# here is in __all__
 __all__ = ["SchemaCodec", "path_value"]
-
-#: class name -> codec name, for the classes provided by plugin packages
-BUILTIN_CLASSES = {
-    "BlobCodec": "blob",
-    "AttachCodec": "attach",
-    "HashCodec": "hash",
-    "FilepathCodec": "filepath",
-    "ObjectCodec": "object",
-    "NpyCodec": "npy",
-}
-
-_TOKEN_ALPHABET = string.ascii_letters + string.digits + "-_"
-_UNSAFE_PATH_CHARS = re.compile(r'[/\\:*?"<>|]')
-_PATTERN_FIELD = re.compile(r"\{\s*(\w+)\s*\}")
-
-
-def __getattr__(name: str) -> Any:
-    codec_name = BUILTIN_CLASSES.get(name)
-    if codec_name is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    try:
-        return type(get_codec(codec_name))
-    except DataJointError as error:
-        raise AttributeError(
-            f"{name} is not available: the codec <{codec_name}> is not installed ({error})"
-        ) from error
 
 
 def __dir__() -> list[str]:
-    return sorted([*globals(), *BUILTIN_CLASSES])
-
-
-def path_value(value: Any) -> str:
-    """A primary-key value as it appears in a schema-addressed path (SPEC §4.3)."""
-    if isinstance(value, datetime.datetime):
-        text = value.strftime("%Y-%m-%dT%H-%M-%S")
-    elif isinstance(value, bool | int | float):
-        text = str(value)
-    elif hasattr(value, "isoformat"):
-        text = value.isoformat()
-    else:
-        text = str(value)
-    if len(text) > 100:
-        text = text[:50] + "_" + hashlib.md5(text.encode()).hexdigest()[:8]
-        return urllib.parse.quote(text, safe="")
-    if _UNSAFE_PATH_CHARS.search(text):
-        return urllib.parse.quote(text, safe="")
-    return text
-
-
-class SchemaCodec(Codec, register=False):
-    """Base class of schema-addressed codecs: values stored in a store under
-    ``{schema_prefix}/{partitions}/{schema}/{table}/{pk=value}/…/{field}_{token}{ext}``.
-
-    Subclasses set ``name`` and implement ``encode``/``decode``; ``get_dtype`` requires a store
-    and stores the metadata as ``json``.
-    """
-
-    def get_dtype(self, is_store: bool) -> str:
-        """``json`` (the stored metadata); a column without ``@`` is refused."""
-        if not is_store:
-            raise DataJointError(f"<{self.name}> requires @ (store only)")
-        return "json"
-
-    def _extract_context(
-        self, key: Mapping[str, Any] | None, context: Mapping[str, Any] | None = None
-    ) -> tuple[str, str, str, dict[str, Any]]:
-        """``(schema, table, field, primary_key)`` of the row being encoded.
-
-        ``context`` is the current source; reading ``_schema``/``_table``/``_field`` from ``key``
-        without it still works but is deprecated.
-        """
-        key = key or {}
-        primary_key = {k: v for k, v in key.items() if not str(k).startswith("_")}
-        if context is not None:
-            source: Mapping[str, Any] = {
-                "_schema": context.get("schema"),
-                "_table": context.get("table"),
-                "_field": context.get("field"),
-            }
-        else:
-            if any(k in key for k in ("_schema", "_table", "_field", "_config")):
-                warnings.warn(
-                    f"<{self.name}>: reading _schema/_table/_field/_config from `key` is "
-                    "deprecated; declare `context=None` in encode() and pass it to "
-                    "_extract_context(key, context).",
-                    DeprecationWarning,
-                    stacklevel=2,
-                )
-            source = key
-        return (
-            source.get("_schema") or "unknown",
-            source.get("_table") or "unknown",
-            source.get("_field") or "data",
-            primary_key,
-        )
-
-    def _build_path(
-        self,
-        schema: str,
-        table: str,
-        field: str,
-        primary_key: Mapping[str, Any],
-        ext: str | None = None,
-        store_name: str | None = None,
-        config: Any = None,
-    ) -> tuple[str, str]:
-        """The store-relative path of a new object and its random token."""
-        config = config if config is not None else self._codec_config()
-        spec = config.get_store_spec(store_name or None)
-        prefix = (spec.get("schema_prefix") or "").strip("/")
-        pattern = spec.get("partition_pattern") or ""
-        partitions = [a for a in _PATTERN_FIELD.findall(pattern) if a in primary_key]
-        parts = [prefix] if prefix else []
-        parts += [f"{a}={path_value(primary_key[a])}" for a in partitions]
-        parts += [schema, table]
-        parts += [f"{a}={path_value(v)}" for a, v in primary_key.items() if a not in partitions]
-        length = min(max(int(spec.get("token_length") or 8), 4), 16)
-        token = "".join(secrets.choice(_TOKEN_ALPHABET) for _ in range(length))
-        suffix = "" if not ext else ext if ext.startswith(".") else "." + ext
-        parts.append(f"{field}_{token}{suffix}")
-        return "/".join(parts), token
-
-    def _get_backend(self, store: str | None = None, config: Any = None) -> Any:
-        """The storage backend of ``store`` (None or ``""``: ``stores.default``).
-
-        The backend comes from the storage protocol registered for the store's protocol (the
-        ``dj-storage`` package provides ``file``, ``s3``, ``gcs``, ``azure``, ...).
-        """
-        from .plugin_host import host
-
-        config = config if config is not None else self._codec_config()
-        spec = config.get_store_spec(store or None)
-        factory = host().get("storage_protocol", str(spec.get("protocol", "file")).lower())
-        return factory(spec) if callable(factory) else factory
+    return sorted([*__all__, *BUILTIN_CLASSES])

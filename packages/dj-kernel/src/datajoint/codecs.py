@@ -3,7 +3,8 @@
 A codec turns Python values into column values and back. Subclassing :class:`Codec` with a
 ``name`` registers one instance under that name (``register=False`` opts out). Codecs provided by
 plugins come through the plugin host: ``dj_register_codecs`` hooks and the ``datajoint.codecs`` /
-``datajoint.types`` entry-point groups, both loaded lazily on the first lookup or listing.
+``datajoint.types`` entry-point groups, both loaded lazily on the first lookup or listing. Every
+registration, in-process or from a plugin, goes through the plugin host's registration API.
 
 A column declared ``<a@s>`` runs a *chain*: ``a.get_dtype(is_store)`` names the next type, which
 may be another codec ``<b>`` (inheriting the store) and so on down to a core or native type.
@@ -15,8 +16,6 @@ from __future__ import annotations
 import functools
 import inspect
 import json
-import threading
-import weakref
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -103,13 +102,10 @@ class Codec(ABC):
 
 
 # ---- the registry -------------------------------------------------------------------------------
-_lock = threading.RLock()
-#: instances of Codec subclasses defined in this process, by their ``name``
-_defined: dict[str, Codec] = {}
-#: names removed with unregister_codec: plugin registrations of them are ignored too
-_removed: set[str] = set()
-#: codec instances resolved from a plugin host's registrations, per host
-_from_plugins: weakref.WeakKeyDictionary[PluginHost, dict[str, Codec]] = weakref.WeakKeyDictionary()
+# Codecs live in the plugin host's "codec" registry: plugins register them (hooks, the
+# datajoint.codecs / datajoint.types entry-point groups) and Codec subclasses define them. A plugin
+# registration that resolves to the class defined under the name is one codec, not two.
+_KIND = "codec"
 
 
 def _class_name(cls: type) -> str:
@@ -133,67 +129,51 @@ def _register_class(cls: type[Codec]) -> None:
     name = cls.name
     if not isinstance(name, str) or not name:
         raise DataJointError(f"Codec name must be a non-empty string, got {name!r}")
-    with _lock:
-        existing = _defined.get(name)
-        if existing is not None and _class_name(type(existing)) != _class_name(cls):
-            raise DataJointError(
-                f"Codec <{name}> already registered by {_class_name(type(existing))}"
-            )
-        # a redefinition of the same class (a re-run cell, a reloaded module) takes its place
-        _defined[name] = _instantiate(cls)
-        _removed.discard(name)
-        for cache in _from_plugins.values():
-            cache.pop(name, None)
+    # a redefinition of the same class (a re-run cell, a reloaded module) takes its place
+    identity = _class_name(cls)
+    holder = plugin_host().define(_KIND, name, _instantiate(cls), identity=identity)
+    if holder.plugin != identity:
+        raise DataJointError(f"Codec <{name}> already registered by {holder.plugin}")
 
 
-def _plugin_registration(name: str) -> Registration | None:
-    """The plugin host's registration of ``name``; a conflict between plugins raises."""
-    host = plugin_host()
-    host.load()
-    name = host.aliases["codec"].get(name, name)
-    if ("codec", name) in host.conflicts:
-        raise host.conflicts[("codec", name)]
-    return host.registries["codec"].get(name)
-
-
-def _load_registration(registration: Registration) -> Codec:
-    # no registry lock is held while a plugin module imports: its class definitions take it
-    host = plugin_host()
-    with _lock:
-        cache = _from_plugins.setdefault(host, {})
-        codec = cache.get(registration.name)
-    if codec is not None:
-        return codec
+def _provided_codec(host: PluginHost, registration: Registration) -> Codec:
+    """The codec instance a plugin's registration stands for (importing it the first time)."""
     target = registration.load()  # a PluginError, chained, when its import fails
-    with _lock:
-        if isinstance(target, Codec):
-            codec = target
-        elif isinstance(target, type) and issubclass(target, Codec):
-            defined = _defined.get(target.name or "")
-            codec = defined if type(defined) is target else _instantiate(target)
-        else:
-            raise PluginError(
-                f"The codec '{registration.name}' from {registration.distribution} "
-                f"{registration.version} is not a Codec subclass: {target!r}"
-            )
-        return cache.setdefault(registration.name, codec)
+    if isinstance(target, Codec):
+        return target
+    if not (isinstance(target, type) and issubclass(target, Codec)):
+        raise PluginError(
+            f"The codec '{registration.name}' from {registration.distribution} "
+            f"{registration.version} is not a Codec subclass: {target!r}"
+        )
+    for name in (target.name, registration.name):
+        defined = host.definition(_KIND, name) if name else None
+        if defined is not None and type(defined.target) is target:
+            return defined.target  # the class's own instance, made when it was defined
+    codec = _instantiate(target)  # a class that did not register itself (register=False)
+    if host.definition(_KIND, registration.name) is None:
+        # kept as the definition of the name, so every lookup returns this one instance
+        return host.define(_KIND, registration.name, codec, identity=_class_name(target)).target
+    return codec
 
 
 def _find(name: str) -> Codec | None:
     """The codec registered under ``name``, or None; broken or doubly claimed names raise."""
-    registration = None if name in _removed else _plugin_registration(name)
+    host = plugin_host()
+    registration = host.provided(_KIND, name)  # a conflict between two plugins raises
     if registration is None:
-        return _defined.get(name)
-    provided = _load_registration(registration)
-    defined = _defined.get(name)
-    if defined is None or type(defined) is type(provided):
+        defined = host.definition(_KIND, name)
+        return None if defined is None else defined.target
+    provided = _provided_codec(host, registration)
+    defined = host.definition(_KIND, registration.name)
+    if defined is None or type(defined.target) is type(provided):
         return provided
-    if _class_name(type(defined)) == _class_name(type(provided)):
-        return defined  # the plugin's class was defined again (a reloaded module)
+    if _class_name(type(defined.target)) == _class_name(type(provided)):
+        return defined.target  # the plugin's class was defined again (a reloaded module)
     raise PluginError(
         f"The codec <{name}> is claimed twice: by {registration.distribution} "
         f"{registration.version} ({_class_name(type(provided))}) and by "
-        f"{_class_name(type(defined))} defined in this process. Rename one of them or "
+        f"{_class_name(type(defined.target))} defined in this process. Rename one of them or "
         "block the plugin with DJ_DISABLE_PLUGINS."
     )
 
@@ -213,7 +193,7 @@ def parse_codec_spec(spec: str) -> tuple[str, str | None]:
 def _installed_hint() -> str:
     names = ", ".join(list_codecs()) or "none"
     hint = f" Registered codecs: {names}."
-    broken = plugin_host().broken
+    broken = plugin_host().broken_plugins()
     if broken:
         hint += " Plugins that failed to load: " + "; ".join(b.describe() for b in broken)
     return hint
@@ -246,34 +226,48 @@ def lookup_codec(spec: str) -> tuple[Codec, str | None]:
 
 def list_codecs() -> list[str]:
     """The names of every registered codec, sorted (plugin entry points are listed, not loaded)."""
-    provided = plugin_host().names("codec")  # loads the plugins (outside the registry lock)
-    with _lock:
-        return sorted(set(_defined) | {n for n in provided if n not in _removed})
+    return plugin_host().names(_KIND)
 
 
 def is_codec_registered(name: str) -> bool:
     """Whether a codec is registered under ``name`` (``"<x@s>"`` accepted); never imports it."""
-    codec_name, _ = parse_codec_spec(name)
-    host = plugin_host()
-    host.load()
-    with _lock:
-        if codec_name in _defined:
-            return True
-        if codec_name in _removed:
-            return False
-        return host.aliases["codec"].get(codec_name, codec_name) in host.registries["codec"]
+    return plugin_host().has(_KIND, parse_codec_spec(name)[0])
 
 
 def unregister_codec(name: str) -> None:
-    """Remove a codec from the registry (plugin registrations of the name are ignored too)."""
+    """Remove a codec from the registry (plugin registrations of the name are removed too)."""
     codec_name, _ = parse_codec_spec(name)
-    if not is_codec_registered(codec_name):
+    if not plugin_host().unregister(_KIND, codec_name):
         raise DataJointError(f"Codec <{codec_name}> is not registered")
-    with _lock:
-        _defined.pop(codec_name, None)
-        _removed.add(codec_name)
-        for cache in _from_plugins.values():
-            cache.pop(codec_name, None)
+
+
+#: class name -> codec name of the built-in codec classes DataJoint 2.x code imports from
+#: ``datajoint.builtin_codecs``; a plugin package provides them, so they are looked up on access
+BUILTIN_CLASSES = {
+    "BlobCodec": "blob",
+    "AttachCodec": "attach",
+    "HashCodec": "hash",
+    "FilepathCodec": "filepath",
+    "ObjectCodec": "object",
+    "NpyCodec": "npy",
+}
+
+
+def builtin_codec_class(name: str) -> type[Codec]:
+    """The class of a built-in codec by its DataJoint 2.x class name (``"BlobCodec"``).
+
+    The module ``__getattr__`` of ``datajoint.builtin_codecs``, so the kernel never imports the
+    plugin package that provides the classes: an unknown or uninstalled one is an AttributeError.
+    """
+    codec_name = BUILTIN_CLASSES.get(name)
+    if codec_name is None:
+        raise AttributeError(f"module 'datajoint.builtin_codecs' has no attribute {name!r}")
+    try:
+        return type(get_codec(codec_name))
+    except DataJointError as error:
+        raise AttributeError(
+            f"{name} is not available: the codec <{codec_name}> is not installed ({error})"
+        ) from error
 
 
 def _is_codec_type(dtype: str) -> bool:
@@ -312,7 +306,7 @@ class _UnknownCodec(Codec, register=False):
         self.name = name
         self._error = error
 
-    def _fail(self) -> DataJointError:
+    def _fail(self) -> BaseException:
         if self._error is not None:
             return self._error.__class__(*self._error.args)
         return DataJointError(
@@ -421,7 +415,8 @@ class CodecChain:
         for codec in reversed(self.codecs):
             _, wants_context = _call_options(codec, "decode")
             if wants_context:
-                stored = codec.decode(stored, key=key, context=context)
+                # ``context`` is optional in the Codec API: _call_options found it declared
+                stored = codec.decode(stored, key=key, context=context)  # type: ignore[call-arg]
             else:
                 stored = codec.decode(stored, key=key)
         return stored

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import hashlib
+import itertools
 import logging
 import os
 import re
@@ -11,10 +12,10 @@ import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, cast
 
 from . import errors
-from .backend.contract import Backend, ConnectParams
+from .backend.contract import Backend, ConnectParams, CopyDriver, Statement
 from .plugin_host import host as plugin_host
 
 logger = logging.getLogger("datajoint")
@@ -77,7 +78,7 @@ class Connection:
         else:
             host, port = None, None
             database_name = str(Path(database_name or db.sqlite_file).expanduser().resolve())
-        self.conn_info = {
+        self.conn_info: dict[str, Any] = {
             "host": host,
             "port": port,
             "user": user,
@@ -178,7 +179,12 @@ class Connection:
         reconnect: bool | None = None,
         streaming: bool = False,
     ) -> Any:
-        """Execute one statement with bound ``args`` and return the driver's cursor."""
+        """Execute one statement with bound ``args`` and return the driver's cursor.
+
+        A dialect's :class:`~datajoint.backend.contract.Statement` brings its own parameters.
+        """
+        if not args and isinstance(sql, Statement):
+            args = sql.params
         if self._query_cache is not None:
             return self._cached_query(sql, args, as_dict)
         try:
@@ -275,7 +281,8 @@ class Connection:
         table_sql = dialect.full_table_name(schema, table)
         columns_sql = [dialect.quote(c) for c in columns]
         with self._translated_errors(f"COPY {table_sql}"):
-            self.backend.driver.copy_rows(self._raw, table_sql, columns_sql, rows)
+            driver = cast(CopyDriver, self.backend.driver)  # capabilities.copy_rows says so
+            driver.copy_rows(self._raw, table_sql, columns_sql, rows)
 
     def run(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
         """Execute and return every row as a tuple (the introspection runner)."""
@@ -306,21 +313,33 @@ class Connection:
         self.query(self.dialect.commit_sql(), reconnect=False)
 
     @property
-    @contextmanager
-    def transaction(self) -> Iterator[Connection]:
+    def transaction(self) -> UnitOfWork:
         """``with conn.transaction:`` commits on success and rolls back on any exception."""
-        self.start_transaction()
-        try:
-            yield self
-        except BaseException:
-            if self._raw is not None:
-                try:
-                    self.cancel_transaction()
-                except errors.LostConnectionError:
-                    self._in_transaction = False
-            raise
+        return UnitOfWork(self, None, mode="transaction")
+
+    def unit(self, what: str, *, single: bool = False, enabled: bool = True) -> UnitOfWork:
+        """A unit of work named ``what`` (in error notes): all or nothing, whatever is open.
+
+        It is its own transaction when none is open, and a savepoint of the caller's transaction
+        otherwise. ``single=True`` promises exactly one statement, atomic by itself, so neither is
+        needed; ``enabled=False`` (outside a transaction) runs without one.
+        """
+        mode: Mode
+        if single:
+            mode = "statement"
+        elif self._in_transaction:
+            mode = "savepoint"
         else:
-            self.commit_transaction()
+            mode = "transaction" if enabled else "none"
+        return UnitOfWork(self, what, mode=mode)
+
+    def _discard(self) -> None:
+        """Close the session so that the server rolls back whatever it still holds open."""
+        self._in_transaction = False
+        try:
+            self.close()
+        except Exception:  # closing a dead connection must not hide the original error
+            self._raw = None
 
     # ---- catalog ---------------------------------------------------------------------------
     @property
@@ -337,6 +356,114 @@ class Connection:
 
 
 _CACHEABLE = re.compile(r"^\s*(SELECT|SHOW)")
+
+_savepoints = itertools.count(1)
+
+#: how a unit of work is undone: its own transaction, a savepoint of the caller's, nothing
+#: (one statement, atomic by itself), or nothing at all (no transaction asked for)
+Mode = Literal["transaction", "savepoint", "statement", "none"]
+
+#: the note added to an error, by mode: (undone, connection closed, undo failed)
+_OUTCOMES: dict[Mode, tuple[str, str, str]] = {
+    "transaction": (
+        "the transaction was rolled back; nothing was written.",
+        "the connection was closed to discard the transaction; nothing was written.",
+        "the rollback failed, so the connection was closed to discard the transaction.",
+    ),
+    "savepoint": (
+        "its changes were undone; the enclosing transaction is still open.",
+        "the connection was closed, which also discarded the enclosing transaction.",
+        "undoing it failed, so the connection was closed, which also discarded the enclosing "
+        "transaction.",
+    ),
+    "statement": ("the statement was not applied.",) * 3,
+    "none": ("no transaction was used: statements already run stay.",) * 3,
+}
+
+
+class UnitOfWork:
+    """One unit of work on a connection, decided by :meth:`commit` or :meth:`rollback`.
+
+    The connection's one transaction engine: ``conn.transaction``, every write call (through
+    :func:`datajoint.write.atomic.atomic`) and delete (which asks before it commits) use it. Its
+    ``mode`` is ``"transaction"`` (it owns one), ``"savepoint"`` (inside the caller's
+    transaction, so that a failure undoes this unit only and leaves the caller's work usable),
+    ``"statement"`` (one statement, atomic by itself) or ``"none"`` (no transaction).
+
+    When the undo cannot be trusted -- the connection was lost, or an interrupt (Ctrl-C) arrived
+    while a network driver was reading a reply and the protocol state is unknown -- the
+    connection is closed instead: the server then discards the open transaction, the only safe way
+    to guarantee that nothing of it persists; the next query reconnects. Used in ``with``, it
+    begins on entry, commits on success and rolls back on any exception; with a ``what`` it notes
+    on the error what failed and what became of the work.
+    """
+
+    def __init__(self, conn: Connection, what: str | None, *, mode: Mode) -> None:
+        self.conn, self.what, self.mode = conn, what, mode
+        self.name = f"dj_write_{next(_savepoints)}" if mode == "savepoint" else ""
+        self.open = False
+
+    @property
+    def owns_transaction(self) -> bool:
+        return self.mode == "transaction"
+
+    def begin(self) -> None:
+        if self.mode == "transaction":
+            self.conn.start_transaction()
+        elif self.mode == "savepoint":
+            self.conn.query(self.conn.dialect.savepoint_sql(self.name), reconnect=False)
+        self.open = True
+
+    def commit(self) -> None:
+        if not self.open:
+            return
+        self.open = False
+        if self.mode == "transaction":
+            self.conn.commit_transaction()
+        elif self.mode == "savepoint":
+            self.conn.query(self.conn.dialect.release_savepoint_sql(self.name), reconnect=False)
+
+    def rollback(self, error: BaseException | None = None) -> None:
+        """Undo everything since :meth:`begin`; with ``error``, note on it what happened."""
+        if not self.open:
+            return
+        self.open = False
+        undone, closed, failed = _OUTCOMES[self.mode]
+        outcome = undone
+        if error is not None and self._untrusted(error):
+            self.conn._discard()
+            outcome = closed
+        elif self.mode in ("transaction", "savepoint"):
+            try:
+                self._undo()
+            except BaseException:
+                self.conn._discard()
+                outcome = failed
+        if error is not None and self.what is not None and hasattr(error, "add_note"):
+            error.add_note(f"{self.what} failed; {outcome}")
+
+    def _undo(self) -> None:
+        if self.mode == "transaction":
+            self.conn.cancel_transaction()
+        else:
+            self.conn.query(self.conn.dialect.rollback_to_savepoint_sql(self.name), reconnect=False)
+
+    def _untrusted(self, error: BaseException) -> bool:
+        """Whether the connection cannot be trusted to undo the work by itself."""
+        if isinstance(error, errors.LostConnectionError):
+            return True
+        # an interrupt inside a network driver may have left half a reply unread
+        return not isinstance(error, Exception) and bool(self.conn.backend.requires_server)
+
+    def __enter__(self) -> Connection:
+        self.begin()
+        return self.conn
+
+    def __exit__(self, kind: Any, error: BaseException | None, traceback: Any) -> None:
+        if error is None:
+            self.commit()
+        else:
+            self.rollback(error)
 
 
 class CachedCursor:

@@ -4,15 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from .table import Table, to_camel_case
+from .algebra.expression import QueryExpression
+from .naming import to_camel_case
 
 
 def _class_reference(table: Any, schema: str, name: str, context: dict[str, Any]) -> str:
-    """How the definition refers to a parent: a class found in the context, else its CamelCase."""
+    """How the definition refers to a parent: a class found in the context, else its CamelCase.
+
+    A table class is the query-expression class whose ``database`` is set (this module sits
+    below :mod:`datajoint.table` and does not import it).
+    """
     for key, value in context.items():
-        if isinstance(value, type) and issubclass(value, Table) and value.database == schema:
+        if (
+            isinstance(value, type)
+            and issubclass(value, QueryExpression)
+            and getattr(value, "database", None) == schema
+        ):
             try:
-                if value().table_name == name:
+                if getattr(value(), "table_name", None) == name:
                     return key
             except Exception:
                 continue

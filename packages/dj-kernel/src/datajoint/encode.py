@@ -2,31 +2,13 @@
 
 from __future__ import annotations
 
-import math
-import uuid
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
-
 from .codecs import CodecChain, column_chain, encode_key, resolved_store_name
 from .errors import DataJointError
-
-#: marks a value the database fills with the column default (the column is left out of the row)
-DEFAULT = object()
-
-#: Python types a column of the given core type binds as they are (no per-value adaptation)
-_PASS_THROUGH: dict[str, tuple[type, ...]] = {
-    "int8": (int,),
-    "int16": (int,),
-    "int32": (int,),
-    "int64": (int,),
-    "float32": (float, int),
-    "float64": (float, int),
-    "char": (str,),
-    "varchar": (str,),
-    "enum": (str,),
-}
+from .values import DEFAULT, pass_through, stored, to_uuid
+from .write.data_errors import value_rule
 
 
 class AttributeEncoder:
@@ -43,6 +25,7 @@ class AttributeEncoder:
         self.dialect = table.connection.dialect
         self.name = name
         self.numeric = self.attr.is_numeric
+        self.rule = value_rule(table.full_table_name, self.attr)
         self.native_binary = self.attr.codec is None and self.attr.is_blob
         self.chain: CodecChain | None = None
         if self.attr.codec is not None:
@@ -58,7 +41,7 @@ class AttributeEncoder:
             self.primary_key = tuple(table.primary_key)
             self.pass_through: tuple[type, ...] = ()
         else:
-            self.pass_through = _PASS_THROUGH.get(self.attr.core or "", ())
+            self.pass_through = pass_through(self.attr.core)
 
     def column(self, values: list[Any], rows: Sequence[Any] | None = None) -> list[Any]:
         """Encode a whole column; plain values of the column's own type are bound unchanged.
@@ -102,24 +85,16 @@ class AttributeEncoder:
 
     def bind(self, value: Any) -> Any:
         """Adapt a value of the column's (final) type for binding."""
-        if isinstance(value, np.generic):
-            value = value.item()
-        if value is None:
-            return DEFAULT
-        if self.numeric and (value == "" or (isinstance(value, float) and math.isnan(value))):
-            return DEFAULT
-        if self.attr.is_uuid and not isinstance(value, uuid.UUID):
-            try:
-                value = (
-                    uuid.UUID(bytes=value) if isinstance(value, bytes) else uuid.UUID(str(value))
-                )
-            except (ValueError, TypeError):
-                raise DataJointError(
-                    f"badly formed UUID value {value} for attribute `{self.name}`"
-                ) from None
+        value = stored(value, self.numeric)
+        if value is DEFAULT:
+            return value
+        if self.attr.is_uuid:
+            value = to_uuid(value, self.name)
         if self.native_binary and not isinstance(value, bytes | bytearray | memoryview):
             raise DataJointError(
                 f"Attribute `{self.name}` is declared as the native binary type {self.attr.sql_type}, "
                 "which accepts only bytes. Declare the attribute as '<blob>' to store Python objects."
             )
+        if self.rule is not None:
+            value = self.rule(value)
         return self.dialect.encode_param(value, self.attr.core)

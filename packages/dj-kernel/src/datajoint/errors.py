@@ -45,6 +45,34 @@ class MissingAttributeError(QueryError):
     """A required column (no default) was given no value."""
 
 
+class DataError(QueryError):
+    """A value does not fit its attribute: wrong type, out of range, not in the enum, too long,
+    not a valid date, time or JSON document.
+
+    Raised the same way on every backend. ``table``, ``attribute`` and ``value`` name the
+    offending value when known (the insert path finds them when the driver does not say); the
+    driver's error is the ``__cause__``.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *args: Any,
+        table: str | None = None,
+        attribute: str | None = None,
+        value: Any = None,
+    ) -> None:
+        super().__init__(message, *args)
+        self.table = table
+        self.attribute = attribute
+        self.value = value
+
+    def suggest(self, *args: Any) -> DataError:
+        return self.__class__(
+            *self.args, *args, table=self.table, attribute=self.attribute, value=self.value
+        )
+
+
 class MissingTableError(DataJointError):
     """The query names a table that does not exist."""
 

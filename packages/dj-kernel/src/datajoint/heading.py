@@ -1,4 +1,8 @@
-"""Headings: the attributes of a table or query result, with their types, keys and lineage."""
+"""Headings: the attributes of a table or query result, with their types, keys and lineage.
+
+A declared table's heading is read from the catalog once per connection (:func:`load_heading`);
+writes that change a table's columns drop it from :func:`heading_cache`.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,8 @@ from typing import Any
 
 from .declare.types import core_type_name
 from .errors import DataJointError
+from .lineage import read_lineage
+from .sqltext import find_top_level
 
 _NATIVE_TO_CORE = {
     "tinyint": "int8",
@@ -39,20 +45,10 @@ def split_comment(stored: str) -> tuple[str | None, str]:
     """
     if not stored.startswith(":"):
         return None, stored
-    depth, quote = 0, ""
-    for i, ch in enumerate(stored[1:], start=1):
-        if quote:
-            if ch == quote:
-                quote = ""
-        elif ch in "'\"":
-            quote = ch
-        elif ch in "(<":
-            depth += 1
-        elif ch in ")>":
-            depth -= 1
-        elif ch == ":" and depth == 0:
-            return stored[1:i], stored[i + 1 :]
-    return None, stored
+    end = find_top_level(stored, ":", "'\"", brackets="()<>", start=1)
+    if end < 0:
+        return None, stored
+    return stored[1:end], stored[end + 1 :]
 
 
 def core_of_sql_type(sql_type: str) -> str | None:
@@ -112,7 +108,7 @@ class Attribute:
 
     @property
     def is_numeric(self) -> bool:
-        return bool(self.core) and (
+        return self.core is not None and (
             self.core.startswith(("int", "float")) or self.core in ("decimal", "bool")
         )
 
@@ -235,3 +231,36 @@ class Heading:
             table_comment=self.table_comment,
             has_lineage=self.has_lineage,
         )
+
+
+# ---- headings of declared tables, read from the catalog ----------------------------------------
+def heading_cache(connection: Any) -> dict[tuple[str, str], Heading]:
+    """Headings loaded through ``connection``, by (schema, table)."""
+    cache = getattr(connection, "_heading_cache", None)
+    if cache is None:
+        cache = connection._heading_cache = {}
+    return cache
+
+
+def load_heading(connection: Any, schema: str, table: str) -> Heading:
+    """Read a table's heading from the catalog, with lineage when the schema records it."""
+    cache = heading_cache(connection)
+    if (schema, table) in cache:
+        return cache[(schema, table)]
+    intro, run = connection.introspection, connection.run
+    columns = intro.columns(run, schema, table)
+    if not columns:
+        raise DataJointError(f"Table `{schema}`.`{table}` is not declared.")
+    lineage = read_lineage(connection, schema)
+    table_lineage = (lineage or {}).get(table, {})
+    attributes = [Attribute.from_column(c, table_lineage.get(c.name)) for c in columns]
+    for attr in attributes:
+        if attr.in_key and (attr.is_json or attr.is_blob or attr.codec):
+            raise DataJointError("Blob or JSON attributes are not allowed in the primary key")
+    heading = Heading(
+        attributes,
+        table_comment=intro.table_comment(run, schema, table),
+        has_lineage=lineage is not None,
+    )
+    cache[(schema, table)] = heading
+    return heading

@@ -12,8 +12,10 @@ from typing import Any
 
 from .connection import Connection, conn, guard_global_state
 from .errors import AccessError, DataJointError
+from .heading import heading_cache
 from .lineage import LINEAGE_TABLE, lineage_table_exists, read_lineage, write_lineage
-from .table import FreeTable, Table, heading_cache, to_snake_case
+from .naming import to_snake_case
+from .table import FreeTable, Table
 from .user_tables import Computed, Imported, Lookup, Manual, Part
 
 logger = logging.getLogger("datajoint")
@@ -59,6 +61,13 @@ class Schema:
 
     def is_activated(self) -> bool:
         return self.database is not None
+
+    @property
+    def _schema_name(self) -> str:
+        """The database name of the activated schema."""
+        if self.database is None:
+            raise DataJointError("Schema must be activated first.")
+        return self.database
 
     def activate(
         self,
@@ -141,7 +150,7 @@ class Schema:
             self._bind(cls, context)
         return cls
 
-    def _bind(self, cls: type, context: dict[str, Any]) -> None:
+    def _bind(self, cls: type[Any], context: dict[str, Any]) -> None:
         context = {**context, "self": cls, cls.__name__: cls}
         self._bind_one(cls, context)
         for name, part in list(cls.__dict__.items()):
@@ -149,8 +158,8 @@ class Schema:
                 part._master = cls
                 self._bind_one(part, {**context, "master": cls, "self": part})
 
-    def _bind_one(self, cls: type, context: dict[str, Any]) -> None:
-        cls.database = self.database
+    def _bind_one(self, cls: type[Any], context: dict[str, Any]) -> None:
+        cls.database = self._schema_name
         cls._connection = self.connection
         cls.declaration_context = context
         cls._table_name_cache = None
@@ -188,8 +197,8 @@ class Schema:
     def list_tables(self) -> list[str]:
         """The user tables of this schema in topological order (hidden ``~`` tables left out)."""
         deps = self.connection.dependencies
-        deps.load(force=False, schema_names=set(self.connection.schemas) | {self.database})
-        prefix = self.database + "."
+        deps.load(force=False, schema_names=set(self.connection.schemas) | {self._schema_name})
+        prefix = self._schema_name + "."
         ordered = [n[len(prefix) :] for n in deps.topo_sort() if n.startswith(prefix)]
         rest = [t for t in self._table_names() if not t.startswith("~") and t not in ordered]
         return ordered + sorted(rest)
@@ -221,14 +230,21 @@ class Schema:
     def __repr__(self) -> str:
         return f"Schema `{self.database}`\n"
 
+    @property
+    def jobs(self) -> list[Any]:
+        """The Job of each Computed/Imported table of this schema whose jobs table exists."""
+        from .populate.jobs import schema_jobs
+
+        return schema_jobs(self)
+
     # ---- lineage ---------------------------------------------------------------------------
     @property
     def lineage_table_exists(self) -> bool:
-        return lineage_table_exists(self.connection, self.database)
+        return lineage_table_exists(self.connection, self._schema_name)
 
     @property
     def lineage(self) -> dict[str, str]:
-        rows = read_lineage(self.connection, self.database) or {}
+        rows = read_lineage(self.connection, self._schema_name) or {}
         return {
             f"{self.database}.{table}.{attr}": origin
             for table, attrs in rows.items()
@@ -239,11 +255,11 @@ class Schema:
         """Recompute every lineage row of this schema from its keys and foreign keys."""
         from .lineage import ensure_lineage_table
 
-        conn_ = self.connection
-        ensure_lineage_table(conn_, self.database)
+        conn_, name = self.connection, self._schema_name
+        ensure_lineage_table(conn_, name)
         fks = conn_.introspection.foreign_keys(conn_.run, [self.database])
         for table in self.list_tables():
-            heading_cache(conn_).pop((self.database, table), None)
+            heading_cache(conn_).pop((name, table), None)
             columns = conn_.introspection.columns(conn_.run, self.database, table)
             lineage: dict[str, str] = {}
             for fk in (f for f in fks if f.table == table):
@@ -259,7 +275,7 @@ class Schema:
             for column in columns:
                 if column.in_key and column.name not in lineage and not column.name.startswith("_"):
                     lineage[column.name] = f"{self.database}.{table}.{column.name}"
-            write_lineage(conn_, self.database, table, lineage)
+            write_lineage(conn_, name, table, lineage)
 
     # ---- classes ---------------------------------------------------------------------------
     def make_classes(self, into: dict[str, Any] | None = None) -> None:
@@ -318,8 +334,8 @@ def classes_for_schema(schema: Schema) -> list[type]:
     return out
 
 
-def _bind_existing(cls: type, schema: Schema, table_name: str) -> None:
-    cls.database = schema.database
+def _bind_existing(cls: type[Any], schema: Schema, table_name: str) -> None:
+    cls.database = schema._schema_name
     cls._connection = schema.connection
     cls._table_name_cache = table_name
     cls.declaration_context = {}

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
 from .algebra import model as m
 from .algebra.expression import QueryExpression
 from .declare.compile import compile_definition
 from .errors import AccessError, DataJointError
-from .heading import Attribute, Heading
-from .lineage import ensure_lineage_table, read_lineage, write_lineage
+from .heading import Heading, heading_cache, load_heading
+from .lineage import ensure_lineage_table, write_lineage
 
 logger = logging.getLogger("datajoint")
 
@@ -59,6 +58,7 @@ CLASS_LEVEL_API = frozenset(
         "populate",
         "progress",
         "key_source",
+        "jobs",
         "parts",
         "insert_dataframe",
         "connection",
@@ -66,16 +66,6 @@ CLASS_LEVEL_API = frozenset(
         "master",
     ]
 )
-
-
-def to_snake_case(name: str) -> str:
-    """``MyTable`` -> ``my_table``."""
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
-
-
-def to_camel_case(name: str) -> str:
-    """``my_table`` -> ``MyTable``."""
-    return "".join(part.capitalize() for part in name.split("_") if part)
 
 
 class TableMeta(type):
@@ -123,38 +113,6 @@ class TableMeta(type):
         return cls() @ other
 
 
-def heading_cache(connection: Any) -> dict[tuple[str, str], Heading]:
-    """Headings loaded through ``connection``, by (schema, table)."""
-    cache = getattr(connection, "_heading_cache", None)
-    if cache is None:
-        cache = connection._heading_cache = {}
-    return cache
-
-
-def load_heading(connection: Any, schema: str, table: str) -> Heading:
-    """Read a table's heading from the catalog, with lineage when the schema records it."""
-    cache = heading_cache(connection)
-    if (schema, table) in cache:
-        return cache[(schema, table)]
-    intro, run = connection.introspection, connection.run
-    columns = intro.columns(run, schema, table)
-    if not columns:
-        raise DataJointError(f"Table `{schema}`.`{table}` is not declared.")
-    lineage = read_lineage(connection, schema)
-    table_lineage = (lineage or {}).get(table, {})
-    attributes = [Attribute.from_column(c, table_lineage.get(c.name)) for c in columns]
-    for attr in attributes:
-        if attr.in_key and (attr.is_json or attr.is_blob or attr.codec):
-            raise DataJointError("Blob or JSON attributes are not allowed in the primary key")
-    heading = Heading(
-        attributes,
-        table_comment=intro.table_comment(run, schema, table),
-        has_lineage=lineage is not None,
-    )
-    cache[(schema, table)] = heading
-    return heading
-
-
 def resolve_reference(ref: str, context: dict[str, Any], line: str) -> tuple[Any, dict[str, str]]:
     """Evaluate a foreign-key reference: a table, or a projection of one with renames only.
 
@@ -173,7 +131,11 @@ def resolve_reference(ref: str, context: dict[str, Any], line: str) -> tuple[Any
     if isinstance(target, QueryExpression) and not target._restriction:
         source = target._source
         if isinstance(source, m.TableSource):
-            attr_map = {a.name: a.source for a in target.heading.all_attributes if a.is_renamed}
+            attr_map = {
+                a.name: a.source
+                for a in target.heading.all_attributes
+                if a.source is not None and a.is_renamed
+            }
             if not any(a.expression for a in target.heading.all_attributes):
                 parent = FreeTable(target.connection, f"{source.schema}.{source.table}")
                 return parent, attr_map
@@ -185,7 +147,8 @@ def resolve_reference(ref: str, context: dict[str, Any], line: str) -> tuple[Any
 class Table(QueryExpression, metaclass=TableMeta):
     """A base table. Subclasses are declared with a ``definition`` and a schema decorator."""
 
-    database: str | None = None
+    # None only on a class no schema has bound yet, which no query or write reaches
+    database: str = None  # type: ignore[assignment]
     definition: str = ""
     declaration_context: dict[str, Any] | None = None
     tier_prefix: str = ""
@@ -215,7 +178,7 @@ class Table(QueryExpression, metaclass=TableMeta):
         return self.connection.dialect.full_table_name(self.database, self.table_name)
 
     @property
-    def _source(self) -> m.Node:  # type: ignore[override]
+    def _source(self) -> m.Node:
         return m.TableSource(self.database, self.table_name)
 
     @_source.setter
@@ -232,6 +195,13 @@ class Table(QueryExpression, metaclass=TableMeta):
             self.connection.run, self.database
         )
 
+    @property
+    def jobs(self) -> Any:
+        """The jobs table of this auto-populated table (SPEC §9), declared on first use."""
+        from .populate.jobs import jobs_of
+
+        return jobs_of(self)
+
     # ---- declaration -----------------------------------------------------------------------
     def _compile(self, context: dict[str, Any]):
         dialect = self.connection.dialect
@@ -246,6 +216,7 @@ class Table(QueryExpression, metaclass=TableMeta):
             schema=self.database,
             table=self.table_name,
             context=context,
+            resolve_reference=resolve_reference,
             auto_populated=getattr(self, "_auto_populated", False),
             settings=self.connection.config,
             is_manual=self.tier_prefix == "" and not getattr(self, "_master", None),
@@ -300,7 +271,7 @@ class Table(QueryExpression, metaclass=TableMeta):
         chunk_size: int | None = None,
     ) -> None:
         """Insert rows (dicts, records, DataFrame, query expression, ...), all or nothing."""
-        from .insert import insert_rows
+        from .write.insert import insert_rows
 
         insert_rows(
             self,
@@ -382,6 +353,11 @@ class Table(QueryExpression, metaclass=TableMeta):
     def _node(self) -> str:
         return f"{self.database}.{self.table_name}"
 
+    def _free_table(self, node: str) -> FreeTable:
+        """The table ``schema.table`` on this table's connection (how the write layer, which
+        does not import this module, reaches the tables a cascade or drop touches)."""
+        return FreeTable(self.connection, node)
+
     def _loaded_dependencies(self):
         deps = self.connection.dependencies
         deps.load(force=False, schema_names=set(self.connection.schemas) | {self.database})
@@ -406,7 +382,7 @@ class Table(QueryExpression, metaclass=TableMeta):
     ) -> list[Any]:
         out = []
         for name, props in edges:
-            item = FreeTable(self.connection, name) if as_objects else self._quoted(name)
+            item = self._free_table(name) if as_objects else self._quoted(name)
             out.append((item, props) if info else item)
         return out
 
@@ -416,11 +392,11 @@ class Table(QueryExpression, metaclass=TableMeta):
 
     def ancestors(self, as_objects: bool = False) -> list[Any]:
         names = self._loaded_dependencies().ancestors(self._node())
-        return [FreeTable(self.connection, n) if as_objects else self._quoted(n) for n in names]
+        return [self._free_table(n) if as_objects else self._quoted(n) for n in names]
 
     def descendants(self, as_objects: bool = False) -> list[Any]:
         names = self._loaded_dependencies().descendants(self._node())
-        return [FreeTable(self.connection, n) if as_objects else self._quoted(n) for n in names]
+        return [self._free_table(n) if as_objects else self._quoted(n) for n in names]
 
     def describe(self, context: dict[str, Any] | None = None, printout: bool = False) -> str:
         """The definition that declares this table again."""

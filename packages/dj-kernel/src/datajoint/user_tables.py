@@ -6,7 +6,9 @@ import re
 from typing import Any
 
 from .errors import DataJointError
-from .table import Table, to_snake_case
+from .naming import to_snake_case
+from .populate import AutoPopulate
+from .table import Table
 
 _CLASS_NAME = re.compile(r"^[A-Z][A-Za-z0-9]*$")
 
@@ -36,15 +38,17 @@ class UserTable(Table):
 
     tier_prefix = ""
     _auto_populated = False
+    #: the table name, kept in each class's own ``__dict__`` (a subclass never inherits it)
+    _table_name_cache: str | None
 
     @property
     def table_name(self) -> str:
         cls = type(self)
-        if cls.__dict__.get("_table_name_cache") is None:
-            cls._table_name_cache = self.tier_prefix + to_snake_case(
-                checked_class_name(cls.__name__)
-            )
-        return cls._table_name_cache
+        name = cls.__dict__.get("_table_name_cache")
+        if name is None:
+            name = self.tier_prefix + to_snake_case(checked_class_name(cls.__name__))
+            cls._table_name_cache = name
+        return name
 
 
 class Manual(UserTable):
@@ -60,14 +64,14 @@ class Lookup(UserTable):
     contents: Any = None
 
 
-class Imported(UserTable):
+class Imported(UserTable, AutoPopulate):
     """Data brought in from outside by ``populate()``."""
 
     tier_prefix = "_"
     _auto_populated = True
 
 
-class Computed(UserTable):
+class Computed(UserTable, AutoPopulate):
     """Data computed from other tables by ``populate()``."""
 
     tier_prefix = "__"
@@ -88,10 +92,12 @@ class Part(UserTable):
     @property
     def table_name(self) -> str:
         cls = type(self)
-        if cls.__dict__.get("_table_name_cache") is None:
+        name = cls.__dict__.get("_table_name_cache")
+        if name is None:
             part = to_snake_case(checked_class_name(cls.__name__))
-            cls._table_name_cache = self.master().table_name + "__" + part
-        return cls._table_name_cache
+            name = self.master().table_name + "__" + part
+            cls._table_name_cache = name
+        return name
 
     @property
     def _auto_populated(self) -> bool:  # type: ignore[override]
@@ -109,7 +115,7 @@ class Part(UserTable):
             )
         return super().delete(part_integrity=part_integrity, **kwargs)
 
-    def drop(self, prompt: bool | None = None, part_integrity: str = "enforce") -> None:  # type: ignore[override]
+    def drop(self, prompt: bool | None = None, part_integrity: str = "enforce") -> None:
         """Dropping a part alone is refused unless ``part_integrity="ignore"``."""
         if part_integrity == "enforce":
             raise DataJointError(

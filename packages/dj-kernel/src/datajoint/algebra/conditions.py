@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import datetime
-import decimal
 import json
 import re
-import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
 
 from ..errors import DataJointError
+from ..sqltext import segments
+from ..values import comparable, pass_through, plain, to_uuid
 from . import model as m
 
 _SQL_WORDS = frozenset(
@@ -35,8 +34,7 @@ _SQL_WORDS = frozenset(
         "year",
     ]
 )
-_BACKQUOTED = re.compile(r"`(\w+)`")
-_STRINGS = re.compile(r"'(?:[^'\\]|\\.|'')*'|\"(?:[^\"\\]|\\.)*\"")
+_WORD = re.compile(r"\w+")
 _BARE = re.compile(r"\b([a-z_][a-z0-9_]*)\b(?!\s*\()")
 
 
@@ -57,23 +55,16 @@ class Not:
 def attributes_in_sql(text: str) -> set[str]:
     """Attribute names a restriction string mentions: backquoted names and bare lower-case
     identifiers outside quotes that are not function calls or SQL words."""
-    names = set(_BACKQUOTED.findall(text))
-    unquoted = _STRINGS.sub(" ", _BACKQUOTED.sub(" ", text))
-    names |= {n for n in _BARE.findall(unquoted) if n not in _SQL_WORDS}
+    names: set[str] = set()
+    unquoted: list[str] = []
+    for segment in segments(text, backslash=True):
+        piece = text[segment.start : segment.end]
+        if not segment.quote:
+            unquoted.append(piece)
+        elif segment.quote == "`" and segment.closed and _WORD.fullmatch(piece[1:-1]):
+            names.add(piece[1:-1])
+    names |= {n for n in _BARE.findall(" ".join(unquoted)) if n not in _SQL_WORDS}
     return names
-
-
-def _plain(value: Any) -> Any:
-    """numpy scalars become Python values before binding."""
-    return value.item() if isinstance(value, np.generic) else value
-
-
-#: values of these types bind unchanged to a column of the given core type
-_SIMPLE: dict[str, tuple[type, ...]] = {
-    **dict.fromkeys(("int8", "int16", "int32", "int64"), (int,)),
-    **dict.fromkeys(("float32", "float64"), (float, int)),
-    **dict.fromkeys(("char", "varchar", "enum"), (str,)),
-}
 
 
 def _binder(query: Any, name: str):
@@ -81,25 +72,15 @@ def _binder(query: Any, name: str):
     attr = query.heading[name]
     encode = query.connection.dialect.encode_param
     core = attr.core
-    keeps_dates = bool(core) and core.startswith(("date", "decimal"))
-    simple = _SIMPLE.get(core or "", ())
+    simple = pass_through(core)
 
     def bind(value: Any) -> m.Node:
         if type(value) in simple:
             return m.Param(value)
-        value = _plain(value)
-        if attr.is_uuid and not isinstance(value, uuid.UUID):
-            try:
-                value = uuid.UUID(str(value))
-            except ValueError:
-                raise DataJointError(
-                    f"Badly formed UUID {value} in restriction by `{name}`"
-                ) from None
-        if isinstance(value, list | datetime.date | datetime.time | decimal.Decimal) and not (
-            keeps_dates
-        ):
-            value = str(value)
-        return m.Param(encode(value, core))
+        value = plain(value)
+        if attr.is_uuid:
+            value = to_uuid(value, name, " in a restriction")
+        return m.Param(encode(comparable(value, core), core))
 
     return bind
 
@@ -126,8 +107,8 @@ def _json_comparison(path: m.JsonPath, value: Any) -> m.Node:
     if isinstance(value, dict | list):
         value = json.dumps(value)
     elif path.return_type is None:
-        value = json.dumps(value) if isinstance(value, bool) else str(_plain(value))
-    return m.Compare(path, "=", m.Param(_plain(value)))
+        value = json.dumps(value) if isinstance(value, bool) else str(plain(value))
+    return m.Compare(path, "=", m.Param(plain(value)))
 
 
 def _mapping_condition(query: Any, condition: Mapping[str, Any]) -> m.Node | bool:

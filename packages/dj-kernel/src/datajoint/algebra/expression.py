@@ -17,11 +17,10 @@ from dataclasses import replace
 from typing import Any
 
 from ..errors import DataJointError
-from ..fetch.api import FetchMixin
 from ..heading import Attribute, Heading
 from . import model as m
 from .conditions import AndList, Not, compile_condition, json_path
-from .headings import aggregation_heading, join_heading, visible_key
+from .operator_headings import aggregation_heading, join_heading, visible_key
 from .semantics import assert_join_compatibility
 from .top import Top
 
@@ -70,12 +69,17 @@ def computed_attribute(name: str, expression: str) -> Attribute:
     )
 
 
-class QueryExpression(FetchMixin):
-    """A query over one connection; see SPEC §6 for the operators."""
+class QueryExpression:
+    """A query over one connection; see SPEC §6 for the operators.
+
+    The ways to read results (``to_dicts``, ``fetch1``, iteration, previews, ...) are the fetch
+    layer's: ``import datajoint`` installs them here (:func:`datajoint.fetch.api.install_fetch_api`),
+    so the algebra never imports the fetch package.
+    """
 
     _connection: Any = None
     _heading: Heading | None = None
-    _source: m.Node | None = None
+    _source: m.Node  # set by _derive; a Table's is a property naming the table itself
     _restriction: tuple[m.Node, ...] = ()
     _top: Top | None = None
     _distinct: bool = False
@@ -171,10 +175,11 @@ class QueryExpression(FetchMixin):
                 items.append(m.SelectItem(m.Column(name)))
         return tuple(items)
 
-    def _order_items(self, order_by: list[str]) -> tuple[m.OrderItem, ...]:
+    def _order_items(self, order_by: str | list[str]) -> tuple[m.OrderItem, ...]:
         """ORDER BY entries: attribute names with ASC/DESC, ``KEY`` for the primary key."""
         items: list[m.OrderItem] = []
-        for entry in (part for text in order_by for part in text.split(",")):
+        texts = [order_by] if isinstance(order_by, str) else order_by
+        for entry in (part for text in texts for part in text.split(",")):
             words = entry.split()
             if not words:
                 continue
@@ -195,8 +200,13 @@ class QueryExpression(FetchMixin):
             fields = self.heading.names
         top = self._top
         if top is not None and (distinct or list(fields) != self.heading.names):
-            # ORDER BY may name attributes left out of a narrower (or DISTINCT) select list
-            return self.make_subquery().make_select(fields, distinct=distinct)
+            # ORDER BY may name attributes left out of a narrower (or DISTINCT) select list.
+            # MariaDB ignores an ORDER BY without LIMIT inside a derived table, so a plain
+            # narrower select repeats the order outside (the subquery exposes every name).
+            outer = self.make_subquery().make_select(fields, distinct=distinct)
+            if distinct:
+                return outer
+            return replace(outer, order_by=self._order_items(top.order_by or ["KEY"]))
         group = self._group_by
         return m.Select(
             source=self._source,

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ..sqltext import closing_bracket, split_top_level
+
 _CALL = re.compile(r"\b(group_concat|string_agg)\s*\(", re.I)
 _SEPARATOR = re.compile(r"\s+SEPARATOR\s+('(?:[^']|'')*')\s*$", re.I | re.S)
 _ORDER = re.compile(r"\s+ORDER\s+BY\s+", re.I)
@@ -22,44 +24,6 @@ class _Aggregate:
     separator: str
 
 
-def _closing(text: str, start: int) -> int:
-    """Index of the parenthesis closing the one opened just before ``start``."""
-    depth, quote = 1, ""
-    for i in range(start, len(text)):
-        ch = text[i]
-        if quote:
-            if ch == quote:
-                quote = ""
-        elif ch in "'\"`":
-            quote = ch
-        elif ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-            if depth == 0:
-                return i
-    raise ValueError("unbalanced parentheses")
-
-
-def _split_top_level_comma(text: str) -> list[str]:
-    parts, depth, quote, start = [], 0, "", 0
-    for i, ch in enumerate(text):
-        if quote:
-            if ch == quote:
-                quote = ""
-        elif ch in "'\"`":
-            quote = ch
-        elif ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        elif ch == "," and depth == 0:
-            parts.append(text[start:i])
-            start = i + 1
-    parts.append(text[start:])
-    return parts
-
-
 def _parse(name: str, inner: str) -> _Aggregate:
     body = inner.strip()
     distinct = bool(re.match(r"DISTINCT\s", body, re.I))
@@ -71,11 +35,11 @@ def _parse(name: str, inner: str) -> _Aggregate:
         if match:
             separator, body = match.group(1), body[: match.start()]
         else:
-            args = _split_top_level_comma(body)
+            args = split_top_level(body)
             if len(args) == 2:  # SQLite's group_concat(x, sep)
                 body, separator = args[0], args[1].strip()
     else:
-        args = _split_top_level_comma(body)
+        args = split_top_level(body)
         body = args[0]
         if len(args) > 1:
             separator = ",".join(args[1:]).strip()
@@ -114,9 +78,8 @@ def translate_string_aggregation(text: str, target: str) -> str:
         name = match.group(1).lower()
         if name == native:
             continue
-        try:
-            end = _closing(text, match.end())
-        except ValueError:
+        end = closing_bracket(text, match.end() - 1)
+        if end < 0:  # unbalanced: leave the text to the server to reject
             return text
         inner = translate_string_aggregation(text[match.end() : end], target)
         out.append(text[position : match.start()])

@@ -8,7 +8,7 @@ from typing import Any
 from ..errors import DataJointError
 from ..heading import Heading
 from . import model as m
-from .headings import visible_key
+from .operator_headings import visible_key
 
 
 def union(a: Any, b: Any) -> Any:

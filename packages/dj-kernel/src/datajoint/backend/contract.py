@@ -15,9 +15,12 @@ Capabilities are declared in :class:`Capabilities`, never discovered by ``NotImp
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import inspect
+import types
+import typing
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
 
 #: ``run(sql, params)`` executes one statement and returns all rows as tuples.
 Runner = Callable[[str, Sequence[Any]], list[tuple]]
@@ -142,22 +145,132 @@ class IndexInfo:
 OnDuplicate = Literal["error", "skip", "replace"]
 
 
+class Statement(str):
+    """SQL text that carries its own bound parameters.
+
+    A dialect method whose statements the kernel runs as they come (schema, table and catalog
+    DDL) returns a ``Statement`` where a value can travel as a parameter: ``Connection.query``
+    binds ``params`` when it is given no arguments of its own.
+    """
+
+    params: tuple[Any, ...]
+
+    def __new__(cls, sql: str, params: Sequence[Any] = ()) -> Statement:
+        statement = super().__new__(cls, sql)
+        statement.params = tuple(params)
+        return statement
+
+
+@dataclass(frozen=True)
+class AlterClause:
+    """One change of :meth:`Dialect.alter_table_sql`.
+
+    ``action`` is one of ``add_column``, ``drop_column``, ``modify_column``, ``rename_column``,
+    ``table_comment``, ``add_foreign_key``, ``drop_foreign_key``, ``add_index``, ``drop_index``.
+    ``column`` is the new definition (add, modify, rename) and ``old_column`` the current one
+    (modify, rename) when known; ``name`` the old column name (drop,
+    rename) or the catalog name of a constraint or index (drop_foreign_key, drop_index);
+    ``after`` the column this one follows (``""``: first; None: no position, as on backends
+    without column positions).
+    """
+
+    action: str
+    column: ColumnSpec | None = None
+    old_column: ColumnSpec | None = None
+    name: str | None = None
+    after: str | None = None
+    foreign_key: ForeignKeySpec | None = None
+    index: IndexSpec | None = None
+    comment: str | None = None
+
+
 @runtime_checkable
 class Dialect(Protocol):
-    """Pure SQL text for one backend. See :class:`datajoint.backend.dialect.BaseDialect`."""
+    """Pure SQL text for one backend: every member the kernel uses on a dialect.
 
-    name: str
-    placeholder: str
-    max_table_name_length: int
-    capabilities: Capabilities
+    :class:`datajoint.backend.dialect.BaseDialect` implements all of them for ANSI SQL; a backend
+    may subclass it or implement this protocol from scratch. Statements are executed with a
+    (possibly empty) parameter list, so on ``%s`` backends a literal ``%`` must be doubled.
+    """
 
-    def quote(self, identifier: str) -> str: ...
-    def full_table_name(self, schema: str, table: str) -> str: ...
-    def core_type_sql(self, core_type: str, *, schema: str) -> str: ...
-    def create_schema_sql(self, schema: str) -> list[str]: ...
-    def drop_schema_sql(self, schema: str) -> list[str]: ...
-    def create_table_sql(self, spec: TableSpec) -> list[str]: ...
-    def drop_table_sql(self, schema: str, table: str) -> list[str]: ...
+    # Class attributes: BaseDialect and every backend's dialect declare them on the class.
+    #: the backend name, as in error messages ("sqlite", "mysql", "postgresql")
+    name: ClassVar[str]
+    #: the driver's placeholder for one bound parameter ("%s" or "?")
+    placeholder: ClassVar[str]
+    #: the longest table name the server accepts
+    max_table_name_length: ClassVar[int]
+    #: what the backend can do; the kernel branches on these flags
+    capabilities: ClassVar[Capabilities]
+    #: a query returning the session's database user; None for backends without users
+    current_user_sql: ClassVar[str | None]
+
+    # ---- identifiers and literals ----------------------------------------------------------
+    def quote(self, identifier: str) -> str:
+        """The quoted identifier, embedded quote characters escaped."""
+        ...
+
+    def full_table_name(self, schema: str, table: str) -> str:
+        """The qualified, quoted name of ``schema``.``table``."""
+        ...
+
+    def string_literal(self, value: str) -> str:
+        """A quoted SQL string literal for DDL, where parameters cannot be bound."""
+        ...
+
+    def escape_raw(self, text: str) -> str:
+        """SQL text as it must appear in a statement executed with bound parameters."""
+        ...
+
+    # ---- types and values ------------------------------------------------------------------
+    def core_type_sql(self, core_type: str, *, schema: str) -> str:
+        """The native column type of a core type text such as ``varchar(30)``."""
+        ...
+
+    def encode_param(self, value: Any, core_type: str | None) -> Any:
+        """A Python value adapted to what the driver binds for a column of ``core_type``."""
+        ...
+
+    def column_decoder(self, core_type: str | None, sql_type: str) -> Callable[[Any], Any] | None:
+        """A function turning a fetched value into its Python value, or None if none is needed."""
+        ...
+
+    # ---- DDL -------------------------------------------------------------------------------
+    def create_schema_sql(self, schema: str) -> list[str]:
+        """Statements creating a schema."""
+        ...
+
+    def drop_schema_sql(self, schema: str) -> list[str]:
+        """Statements dropping a schema (and its tables where ``drop_schema_cascades``)."""
+        ...
+
+    def create_table_sql(self, spec: TableSpec) -> list[str]:
+        """Statements creating a table (``IF NOT EXISTS``) with its keys, indexes and comments."""
+        ...
+
+    def drop_table_sql(self, schema: str, table: str) -> list[str]:
+        """Statements dropping one table if it exists."""
+        ...
+
+    def drop_tables_sql(self, tables: Sequence[tuple[str, str]]) -> list[str]:
+        """Statements dropping ``(schema, table)`` pairs in the given order (leaves first)."""
+        ...
+
+    def alter_table_sql(self, spec: TableSpec, clauses: Sequence[AlterClause]) -> list[str]:
+        """Statements turning a table into ``spec`` (the complete new table) by ``clauses``."""
+        ...
+
+    def alter_session_sql(
+        self, spec: TableSpec, clauses: Sequence[AlterClause]
+    ) -> tuple[list[str], list[str]]:
+        """Session statements to run before and after an ALTER's transaction."""
+        ...
+
+    def foreign_key_check_sql(self, schema: str, table: str) -> str | None:
+        """A query returning a row per foreign-key violation (None: the server checks itself)."""
+        ...
+
+    # ---- DML -------------------------------------------------------------------------------
     def insert_sql(
         self,
         schema: str,
@@ -167,16 +280,87 @@ class Dialect(Protocol):
         *,
         on_duplicate: OnDuplicate = "error",
         primary_key: Sequence[str] = (),
-    ) -> str: ...
-    def begin_sql(self) -> str: ...
-    def commit_sql(self) -> str: ...
-    def rollback_sql(self) -> str: ...
-    def render(self, node: Any) -> tuple[str, list[Any]]: ...
-    def encode_param(self, value: Any, core_type: str | None) -> Any: ...
-    def column_decoder(
-        self, core_type: str | None, sql_type: str
-    ) -> Callable[[Any], Any] | None: ...
-    def json_path_sql(self, column: str, path: str, return_type: str | None = None) -> str: ...
+    ) -> str:
+        """A multi-row INSERT with ``n_rows`` groups of placeholders, duplicates per mode."""
+        ...
+
+    def insert_select_sql(
+        self,
+        schema: str,
+        table: str,
+        columns: Sequence[str],
+        select_sql: str,
+        *,
+        on_duplicate: OnDuplicate = "error",
+        primary_key: Sequence[str] = (),
+    ) -> str:
+        """``INSERT INTO t (columns)`` from rendered ``select_sql``, duplicates per mode."""
+        ...
+
+    def delete_sql(self, schema: str, table: str, where: str | None) -> str:
+        """``DELETE FROM t [WHERE where]``; ``where`` is rendered SQL."""
+        ...
+
+    def update_sql(
+        self, schema: str, table: str, assignments: Sequence[tuple[str, str]], where: str
+    ) -> str:
+        """``UPDATE t SET col = <value sql>, ... WHERE where``."""
+        ...
+
+    def reset_to_default_sql(self, default: str | None, nullable: bool) -> tuple[str, list[Any]]:
+        """The SET value (and its parameters) that resets a column to its catalog default."""
+        ...
+
+    # ---- transactions ----------------------------------------------------------------------
+    def begin_sql(self) -> str:
+        """The statement starting a transaction."""
+        ...
+
+    def commit_sql(self) -> str:
+        """The statement committing a transaction."""
+        ...
+
+    def rollback_sql(self) -> str:
+        """The statement rolling a transaction back."""
+        ...
+
+    def savepoint_sql(self, name: str) -> str:
+        """The statement setting savepoint ``name``."""
+        ...
+
+    def release_savepoint_sql(self, name: str) -> str:
+        """The statement releasing savepoint ``name``."""
+        ...
+
+    def rollback_to_savepoint_sql(self, name: str) -> str:
+        """The statement rolling back to savepoint ``name``."""
+        ...
+
+    # ---- server time -----------------------------------------------------------------------
+    def current_timestamp_sql(self, precision: int | None = None) -> str:
+        """The server's current time (as its datetime columns store it), ``precision`` digits."""
+        ...
+
+    def shifted_timestamp_sql(self, timestamp_sql: str) -> str:
+        """``timestamp_sql`` plus a number of seconds given as one bound parameter (a float)."""
+        ...
+
+    # ---- queries ---------------------------------------------------------------------------
+    def render(self, node: Any) -> tuple[str, list[Any]]:
+        """A query-model node as SQL text and its bound parameters, in order."""
+        ...
+
+    def limit_sql(self, limit: int | None, offset: int) -> str:
+        """The LIMIT/OFFSET clause (with its leading space), or ""."""
+        ...
+
+    def translate_user_sql(self, text: str) -> str:
+        """User SQL in this backend's spelling (e.g. string aggregation functions)."""
+        ...
+
+    def json_path_sql(self, column: str, path: str, return_type: str | None = None) -> str:
+        """SQL reading ``path`` (``a.b[0]``) from JSON ``column``, as text or ``return_type``."""
+        ...
 
 
 @runtime_checkable
@@ -190,9 +374,16 @@ class Driver(Protocol):
     def server_version(self, raw: Any) -> str: ...
     def cursor(self, raw: Any, *, as_dict: bool = False, streaming: bool = False) -> Any: ...
 
-    # A driver whose dialect declares ``capabilities.copy_rows`` also provides
-    # ``copy_rows(raw, table_sql: str, columns_sql: Sequence[str], rows: Iterable[tuple]) -> None``,
-    # which loads rows (already encoded for binding) in one round trip, e.g. PostgreSQL COPY.
+
+@runtime_checkable
+class CopyDriver(Driver, Protocol):
+    """A driver with a bulk-load path; its dialect declares ``capabilities.copy_rows``."""
+
+    def copy_rows(
+        self, raw: Any, table_sql: str, columns_sql: Sequence[str], rows: Iterable[tuple]
+    ) -> None:
+        """Load rows (already encoded for binding) in one round trip, e.g. PostgreSQL COPY."""
+        ...
 
 
 @runtime_checkable
@@ -246,3 +437,44 @@ class Backend:
     errors: ErrorTranslator
     default_port: int | None = None
     requires_server: bool = True  # False for embedded backends (SQLite)
+
+
+def protocol_mismatches(implementation: object, protocol: type) -> list[str]:
+    """How ``implementation`` falls short of ``protocol``; empty when it conforms.
+
+    Every attribute the protocol declares must exist (with a value of the declared type where
+    the type is a class or a union of classes), and every method must exist with the same
+    parameters: names, kinds (positional, keyword-only, ...) and defaults. ``isinstance`` with a
+    runtime-checkable protocol checks names only, which lets a wrong signature pass.
+    """
+    problems: list[str] = []
+    kind = type(implementation).__name__
+    for name, hint in typing.get_type_hints(protocol).items():
+        if not hasattr(implementation, name):
+            problems.append(f"{kind} lacks the attribute {name!r}")
+            continue
+        value = getattr(implementation, name)
+        if typing.get_origin(hint) is ClassVar:
+            hint = typing.get_args(hint)[0]
+        if isinstance(hint, type | types.UnionType) and not isinstance(value, hint):
+            problems.append(f"{kind}.{name} is {value!r}, not of type {hint}")
+    for name, member in vars(protocol).items():
+        if name.startswith("_") or not inspect.isfunction(member):
+            continue
+        found = getattr(implementation, name, None)
+        if not callable(found):
+            problems.append(f"{kind} lacks the method {name}()")
+            continue
+        wanted = list(inspect.signature(member).parameters.values())[1:]  # without self
+        try:
+            got = list(inspect.signature(found).parameters.values())
+        except (TypeError, ValueError):
+            problems.append(f"{kind}.{name} has no inspectable signature")
+            continue
+        shape = [(p.name, p.kind, p.default) for p in wanted]
+        if [(p.name, p.kind, p.default) for p in got] != shape:
+            problems.append(
+                f"{kind}.{name}{inspect.signature(found)} does not match the protocol's "
+                f"{name}({', '.join(str(p) for p in wanted)})"
+            )
+    return problems

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from ..algebra import model as m
@@ -12,6 +11,7 @@ from ..algebra.sql_functions import translate_string_aggregation
 from ..declare.types import core_type_args, core_type_name
 from ..errors import DataJointError
 from .contract import (
+    AlterClause,
     Capabilities,
     ColumnSpec,
     ForeignKeySpec,
@@ -19,6 +19,10 @@ from .contract import (
     OnDuplicate,
     TableSpec,
 )
+
+__all__ = ["AlterClause", "BaseDialect", "json_path_text"]
+
+_ON_DUPLICATE_MODES = ("error", "skip", "replace")
 
 
 def json_path_text(path: str) -> str:
@@ -124,17 +128,7 @@ class BaseDialect:
         """CREATE TABLE IF NOT EXISTS plus whatever separate statements the backend needs."""
         lines = [self.column_sql(c) for c in spec.columns]
         lines.append("PRIMARY KEY (" + ", ".join(self.quote(c) for c in spec.primary_key) + ")")
-        for fk in spec.foreign_keys:
-            lines.append(
-                "FOREIGN KEY ("
-                + ", ".join(self.quote(c) for c in fk.columns)
-                + ") REFERENCES "
-                + self.full_table_name(fk.ref_schema, fk.ref_table)
-                + " ("
-                + ", ".join(self.quote(c) for c in fk.ref_columns)
-                + ")"
-                + " ON UPDATE CASCADE ON DELETE RESTRICT"
-            )
+        lines.extend(self.foreign_key_sql(fk) for fk in spec.foreign_keys)
         after: list[str] = []
         for index in spec.indexes:
             cols = ", ".join(self.quote(c) for c in index.columns)
@@ -193,30 +187,18 @@ class BaseDialect:
         on_duplicate: OnDuplicate = "error",
         primary_key: Sequence[str] = (),
     ) -> str:
-        """A multi-row INSERT with ``n_rows`` groups of placeholders."""
-        name = self.full_table_name(schema, table)
-        if not columns:
-            return f"INSERT INTO {name} DEFAULT VALUES"
-        group = "(" + ", ".join([self.placeholder] * len(columns)) + ")"
-        cols = ", ".join(self.quote(c) for c in columns)
-        verb = "INSERT"
-        if on_duplicate == "replace":
-            verb = "REPLACE"
-        sql = f"{verb} INTO {name} ({cols}) VALUES " + ", ".join([group] * n_rows)
-        if on_duplicate == "skip":
-            sql += " ON CONFLICT (" + ", ".join(self.quote(c) for c in primary_key) + ") DO NOTHING"
-        return sql
+        """A multi-row INSERT with ``n_rows`` groups of placeholders (no columns: rows of
+        defaults, see :meth:`default_rows_sql`); duplicates per :meth:`insert_verb` and
+        :meth:`on_duplicate_sql`."""
+        if n_rows < 1:
+            raise ValueError("insert_sql needs at least one row")
+        if columns:
+            group = "(" + ", ".join([self.placeholder] * len(columns)) + ")"
+            source = "VALUES " + ", ".join([group] * n_rows)
+        else:
+            source = self.default_rows_sql(n_rows)
+        return self._insert(schema, table, columns, source, on_duplicate, primary_key)
 
-    def begin_sql(self) -> str:
-        return "BEGIN"
-
-    def commit_sql(self) -> str:
-        return "COMMIT"
-
-    def rollback_sql(self) -> str:
-        return "ROLLBACK"
-
-    # ---- write operations: INSERT ... SELECT, DELETE, UPDATE, savepoints, ALTER, DROP --------
     def insert_select_sql(
         self,
         schema: str,
@@ -227,22 +209,82 @@ class BaseDialect:
         on_duplicate: OnDuplicate = "error",
         primary_key: Sequence[str] = (),
     ) -> str:
-        """``INSERT INTO t (cols) SELECT ...`` in one statement; ``select_sql`` is rendered SQL.
+        """``INSERT INTO t (cols) SELECT ...`` in one statement; ``select_sql`` is rendered SQL."""
+        source = self.insert_select_source_sql(select_sql, on_duplicate)
+        return self._insert(schema, table, columns, source, on_duplicate, primary_key)
 
-        ``skip`` wraps the SELECT (``... WHERE TRUE ON CONFLICT (pk) DO NOTHING``) so that an
-        upsert clause after a SELECT with a join cannot be misread; ``replace`` uses REPLACE.
-        """
-        name = self.escape_raw(self.full_table_name(schema, table))
-        cols = self.escape_raw(", ".join(self.quote(c) for c in columns))
-        if on_duplicate == "skip":
-            pk = self.escape_raw(", ".join(self.quote(c) for c in primary_key))
-            return (
-                f"INSERT INTO {name} ({cols}) SELECT * FROM ({select_sql}) AS "
-                f"{self.quote('_dj_source')} WHERE TRUE ON CONFLICT ({pk}) DO NOTHING"
+    def _insert(
+        self,
+        schema: str,
+        table: str,
+        columns: Sequence[str],
+        source: str,
+        on_duplicate: OnDuplicate,
+        primary_key: Sequence[str],
+    ) -> str:
+        """``<verb> INTO t (cols) <source> <on duplicate clause>``; ``source`` is escaped SQL."""
+        if on_duplicate not in _ON_DUPLICATE_MODES:
+            raise DataJointError(
+                f"Unknown on_duplicate mode {on_duplicate!r}; use one of {_ON_DUPLICATE_MODES}."
             )
-        verb = "REPLACE" if on_duplicate == "replace" else "INSERT"
-        return f"{verb} INTO {name} ({cols}) {select_sql}"
+        name = self.full_table_name(schema, table)
+        verb = self.insert_verb(on_duplicate, columns, primary_key)
+        cols = " (" + ", ".join(self.quote(c) for c in columns) + ")" if columns else ""
+        clause = self.on_duplicate_sql(name, columns, on_duplicate, primary_key)
+        return self.escape_raw(f"{verb} INTO {name}{cols} ") + source + self.escape_raw(clause)
 
+    def default_rows_sql(self, n_rows: int) -> str:
+        """The source of ``n_rows`` rows made of column defaults only (an INSERT without
+        columns); ANSI SQL has ``DEFAULT VALUES``, one row per statement."""
+        if n_rows != 1:
+            raise ValueError(f"The {self.name} dialect inserts one row of defaults per statement")
+        return "DEFAULT VALUES"
+
+    def insert_select_source_sql(self, select_sql: str, on_duplicate: OnDuplicate) -> str:
+        """The rendered SELECT as the source of an INSERT (a backend may need to wrap it)."""
+        return select_sql
+
+    def insert_verb(
+        self, on_duplicate: OnDuplicate, columns: Sequence[str], primary_key: Sequence[str]
+    ) -> str:
+        """The statement's verb: ``REPLACE`` replaces duplicates, ``INSERT`` otherwise."""
+        return "REPLACE" if on_duplicate == "replace" else "INSERT"
+
+    def on_duplicate_sql(
+        self,
+        table_sql: str,
+        columns: Sequence[str],
+        on_duplicate: OnDuplicate,
+        primary_key: Sequence[str],
+    ) -> str:
+        """The clause after the rows (with its leading space): ``skip`` is ``ON CONFLICT ...
+        DO NOTHING``; a row of defaults (no columns) takes no clause."""
+        if on_duplicate != "skip" or not columns:
+            return ""
+        if not primary_key:
+            return " ON CONFLICT DO NOTHING"
+        return " ON CONFLICT (" + ", ".join(self.quote(c) for c in primary_key) + ") DO NOTHING"
+
+    def begin_sql(self) -> str:
+        return "BEGIN"
+
+    def commit_sql(self) -> str:
+        return "COMMIT"
+
+    def rollback_sql(self) -> str:
+        return "ROLLBACK"
+
+    # ---- server time (jobs tables) ---------------------------------------------------------
+    def current_timestamp_sql(self, precision: int | None = None) -> str:
+        """The server's current time, with ``precision`` fractional-second digits."""
+        return "CURRENT_TIMESTAMP" if precision is None else f"CURRENT_TIMESTAMP({int(precision)})"
+
+    def shifted_timestamp_sql(self, timestamp_sql: str) -> str:
+        """``timestamp_sql`` plus a number of seconds bound as one parameter (a float; a negative
+        number goes back in time)."""
+        return f"({timestamp_sql} + {self.placeholder} * INTERVAL '1 second')"
+
+    # ---- write operations: DELETE, UPDATE, savepoints, ALTER, DROP ---------------------------
     def delete_sql(self, schema: str, table: str, where: str | None) -> str:
         """``DELETE FROM t [WHERE ...]``; ``where`` is rendered SQL (with its own parameters)."""
         sql = "DELETE FROM " + self.escape_raw(self.full_table_name(schema, table))
@@ -442,7 +484,7 @@ class BaseDialect:
     def _render_InValues(self, node: m.InValues, params: list[Any]) -> str:
         if all(type(v) is m.Param for row in node.rows for v in row):
             # the common case, rendered without a call per value: every entry is a parameter
-            params.extend(v.value for row in node.rows for v in row)
+            params.extend(v.value for row in node.rows for v in row)  # type: ignore[attr-defined]
             group = ", ".join([self.placeholder] * len(node.columns))
             rendered = [group] * len(node.rows)
         else:
@@ -520,26 +562,3 @@ class BaseDialect:
 
     def _render_Exists(self, node: m.Exists, params: list[Any]) -> str:
         return f"SELECT EXISTS({self._render(node.select, params)})"
-
-
-@dataclass(frozen=True)
-class AlterClause:
-    """One change of :meth:`BaseDialect.alter_table_sql`.
-
-    ``action`` is one of ``add_column``, ``drop_column``, ``modify_column``, ``rename_column``,
-    ``table_comment``, ``add_foreign_key``, ``drop_foreign_key``, ``add_index``, ``drop_index``.
-    ``column`` is the new definition (add, modify, rename) and ``old_column`` the current one
-    (modify, rename) when known; ``name`` the old column name (drop,
-    rename) or the catalog name of a constraint or index (drop_foreign_key, drop_index);
-    ``after`` the column this one follows (``""``: first; None: no position, as on backends
-    without column positions).
-    """
-
-    action: str
-    column: ColumnSpec | None = None
-    old_column: ColumnSpec | None = None
-    name: str | None = None
-    after: str | None = None
-    foreign_key: ForeignKeySpec | None = None
-    index: IndexSpec | None = None
-    comment: str | None = None

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..backend.contract import ColumnSpec, ForeignKeySpec, IndexSpec, TableSpec
 from ..errors import DataJointError
+from .defaults import InvalidDefaultError, default_sql
 from .parser import AttributeLine, ForeignKeyLine, IndexLine, parse_definition
 from .types import TypeSpec, enum_values, normalize_core_type, parse_type
 
 logger = logging.getLogger("datajoint")
 
-_CURRENT_TIMESTAMP = re.compile(r"^current_timestamp$", re.I)
 _AUTO_INCREMENT = re.compile(r"\s+auto_increment\b", re.I)
 
 JOB_METADATA = (
@@ -24,6 +25,10 @@ JOB_METADATA = (
 )
 PROVENANCE = "_prov = null : json # extrinsic provenance for a row that entered from outside"
 SINGLETON = "_singleton = 1 : bool # singleton primary key"
+
+#: ``(reference, context, line) -> (parent table, {child_attr: parent_attr})``: evaluates a
+#: foreign-key reference. The table layer supplies it, so declaration never imports tables.
+ReferenceResolver = Callable[[str, dict[str, Any], str], tuple[Any, dict[str, str]]]
 
 
 @dataclass
@@ -54,23 +59,13 @@ class _Builder:
             self.primary_key.append(column.name)
 
 
-def default_sql(dialect: Any, default: str | None) -> str | None:
-    """The SQL text of a declared default (SPEC §3.2); None for no default."""
-    if default is None:
-        return None
-    if default.lower() == "null":
-        return "NULL"
-    if _CURRENT_TIMESTAMP.match(default.split("(")[0].strip()):
-        return default
-    if len(default) >= 2 and default[0] == default[-1] == '"':
-        return dialect.string_literal(default[1:-1].replace('\\"', '"'))
-    if default.startswith("'"):
-        return default
-    return dialect.string_literal(default)
+def compile_attribute(
+    dialect: Any, schema: str, line: AttributeLine, *, table: str | None = None
+) -> ColumnSpec:
+    """A ColumnSpec for one attribute line; checks the default and key rules.
 
-
-def compile_attribute(dialect: Any, schema: str, line: AttributeLine) -> ColumnSpec:
-    """A ColumnSpec for one attribute line; checks the default and key rules."""
+    ``table`` names the table in error messages.
+    """
     spec = parse_type(line.type)
     nullable = line.default is not None and line.default.lower() == "null"
     if nullable and line.in_key:
@@ -78,6 +73,7 @@ def compile_attribute(dialect: Any, schema: str, line: AttributeLine) -> ColumnS
     autoincrement = False
     enum = None
     codec_blob = False
+    final_type = None  # the type a codec stores in
     if spec.kind == "core":
         assert spec.core is not None
         try:
@@ -99,6 +95,7 @@ def compile_attribute(dialect: Any, schema: str, line: AttributeLine) -> ColumnS
         sql_type = _AUTO_INCREMENT.sub("", spec.text).strip()
     else:
         final = _codec_final_type(spec, line)
+        final_type = final.text
         if final.kind == "core":
             try:
                 sql_type = dialect.core_type_sql(normalize_core_type(final.text), schema=schema)
@@ -110,7 +107,15 @@ def compile_attribute(dialect: Any, schema: str, line: AttributeLine) -> ColumnS
         if line.in_key:  # the heading loader refuses codec columns in the key
             raise DataJointError("Blob or JSON attributes are not allowed in the primary key")
         codec_blob = final.is_blob_like
-    default = default_sql(dialect, line.default)
+    try:
+        default = default_sql(dialect, line.default, spec.text, final_type=final_type)
+    except InvalidDefaultError as error:
+        where = f" of table `{schema}`.`{table}`" if table else f" in schema `{schema}`"
+        raise InvalidDefaultError(
+            f"Invalid default {line.default} of attribute `{line.name}`{where}: {error}. "
+            f"Declare a literal of type {spec.text}, null, or no default "
+            f'(in line "{line.line}").'
+        ) from None
     # checked on every backend (not only where the native type is a BLOB) so that a definition
     # that declares on one backend declares on all of them
     blob_like = spec.is_blob_like or codec_blob or "blob" in sql_type.lower()
@@ -149,9 +154,12 @@ def _codec_final_type(spec: TypeSpec, line: AttributeLine) -> TypeSpec:
     return final_spec
 
 
-def _compile_foreign_key(builder: _Builder, line: ForeignKeyLine, context: dict[str, Any]) -> None:
-    from ..table import resolve_reference
-
+def _compile_foreign_key(
+    builder: _Builder,
+    line: ForeignKeyLine,
+    context: dict[str, Any],
+    resolve_reference: ReferenceResolver,
+) -> None:
     parent, attr_map = resolve_reference(line.ref, context, line.line)
     parent_heading = parent.heading
     child_columns, parent_columns = [], []
@@ -214,6 +222,7 @@ def compile_definition(
     schema: str,
     table: str,
     context: dict[str, Any],
+    resolve_reference: ReferenceResolver,
     auto_populated: bool = False,
     settings: Any = None,
     is_manual: bool = False,
@@ -224,11 +233,11 @@ def compile_definition(
     indexes: list[IndexLine] = []
     for line in parsed.lines:
         if isinstance(line, ForeignKeyLine):
-            _compile_foreign_key(builder, line, context)
+            _compile_foreign_key(builder, line, context, resolve_reference)
         elif isinstance(line, IndexLine):
             indexes.append(line)
         else:
-            builder.add(compile_attribute(dialect, schema, line), line.in_key)
+            builder.add(compile_attribute(dialect, schema, line, table=table), line.in_key)
     for line in indexes:
         for item in line.items:
             if item not in builder.columns:
@@ -237,25 +246,33 @@ def compile_definition(
                 )
         builder.indexes.append(IndexSpec(line.items, unique=line.unique))
     if not builder.primary_key:
-        builder.add(compile_attribute(dialect, schema, _hidden(SINGLETON, True)), True)
+        builder.add(compile_attribute(dialect, schema, _hidden(SINGLETON, True), table=table), True)
     for name in builder.primary_key:
         if name not in builder.fk_attributes:
             builder.lineage[name] = f"{schema}.{table}.{name}"
     if auto_populated:
-        native = [n for n in builder.primary_key if n not in builder.fk_attributes]
+        native = [n for n in builder.primary_key if n not in builder.fk_attributes and n[0] != "_"]
         allow = settings is not None and settings.jobs.allow_new_pk_fields_in_computed_tables
-        if native and not allow:
-            raise DataJointError(
-                f"Auto-populated table `{schema}`.`{table}` has non-FK primary key attribute(s): "
-                f"{', '.join(native)}. Every primary-key attribute of a Computed or Imported table "
-                "must come from a foreign key; set "
-                "dj.config['jobs.allow_new_pk_fields_in_computed_tables'] = True to allow it."
+        if native and not allow:  # accepted, as DataJoint 2.x does in practice (SPEC §3.3)
+            logger.warning(
+                "Auto-populated table `%s`.`%s` has non-FK primary key attribute(s): %s. Each "
+                "make() call must insert every row of its key at once, and its jobs table keeps "
+                "only the foreign-key attributes, so job granularity is the key_source key. "
+                "Consider moving these attributes into a Part table. Set "
+                "dj.config['jobs.allow_new_pk_fields_in_computed_tables'] = True to silence this.",
+                schema,
+                table,
+                ", ".join(native),
             )
         if settings is not None and settings.jobs.add_job_metadata:
             for text in JOB_METADATA:
-                builder.add(compile_attribute(dialect, schema, _hidden(text, False)), False)
+                builder.add(
+                    compile_attribute(dialect, schema, _hidden(text, False), table=table), False
+                )
     if is_manual and settings is not None and settings.provenance.capture:
-        builder.add(compile_attribute(dialect, schema, _hidden(PROVENANCE, False)), False)
+        builder.add(
+            compile_attribute(dialect, schema, _hidden(PROVENANCE, False), table=table), False
+        )
     if not dialect.capabilities.auto_indexes_foreign_keys:
         _foreign_key_indexes(builder)
     spec = TableSpec(

@@ -5,11 +5,17 @@ Every result shape is a fetch format registered with the plugin host (``dj_regis
 ``keys``, ``to_pandas``, ``to_polars`` and ``to_arrow`` are shorthands for the kernel's own
 formats (:mod:`datajoint.fetch.formats`). ``fetch1``, ``head``/``tail``, iteration and the
 previews are built on the same reader (:mod:`datajoint.fetch.reader`).
+
+The fetch layer sits above the query algebra: :mod:`datajoint.algebra` never imports it. Instead,
+``import datajoint`` calls :func:`install_fetch_api` once, which puts the methods of
+:class:`FetchAPI` on ``QueryExpression`` itself (the same function objects, so a call costs what
+an inherited method costs).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from types import FunctionType
 from typing import Any
 
 from ..errors import DataJointError
@@ -21,8 +27,14 @@ from .reader import column_decoders, dict_maker, iter_dicts, key_names, row_batc
 OrderBy = str | Sequence[str] | None
 
 
-class FetchMixin:
-    """Ways to read the rows of a query expression; mixed into QueryExpression."""
+class FetchAPI:
+    """Ways to read the rows of a query expression; installed on QueryExpression by
+    :func:`install_fetch_api`."""
+
+    # what the methods use of the expression they are installed on (annotations only: the
+    # algebra provides them, so the fetch layer needs no import of it)
+    connection: Any
+    proj: Callable[..., Any]
 
     # ---- formats ---------------------------------------------------------------------------
     def to(self, name: str, /, *args: Any, **options: Any) -> Any:
@@ -191,3 +203,28 @@ class FetchMixin:
     def _repr_html_(self) -> str:
         """An HTML table of the first rows, for notebooks."""
         return _preview.as_html(self)
+
+
+#: what ``install_fetch_api`` copies: the methods above, not the class's own bookkeeping
+_INSTALLED = tuple(
+    (name, value)
+    for name, value in vars(FetchAPI).items()
+    if isinstance(value, FunctionType | property)
+)
+
+
+def install_fetch_api(expression_class: type) -> None:
+    """Give ``expression_class`` (``QueryExpression``) the methods of :class:`FetchAPI`.
+
+    A method the class defines itself is never replaced: that would be a name clash between the
+    algebra and the fetch API, raised here rather than silently shadowed. Installing twice is a
+    no-op.
+    """
+    own = vars(expression_class)
+    for name, value in _INSTALLED:
+        if name in own and own[name] is not value:
+            raise TypeError(
+                f"{expression_class.__qualname__}.{name} is defined by the query algebra and "
+                "by the fetch API; rename one of them."
+            )
+        setattr(expression_class, name, value)

@@ -204,6 +204,8 @@ class ColumnReader:
                 return np.array(values, dtype=field.target)
             except (TypeError, ValueError, OverflowError):
                 pass
+        if field.target.kind == "b":  # a nullable bool: True/False beside None on every backend
+            column = np.fromiter((v if v is None else bool(v) for v in values), OBJECT, len(values))
         self._retype(field, OBJECT)
         return column
 

@@ -59,10 +59,10 @@ def fetch_arrays(
     query = apply_order(query, order_by, limit, offset)
     if not attrs:
         return read_structured(query, squeeze)
-    projected = query.proj(*attrs)
-    key = key_names(projected)
+    key = key_names(query.proj(*attrs))  # the projection also checks that every attribute exists
     names = list(dict.fromkeys([*(key if include_key else []), *attrs]))
-    columns = read_columns(projected, names, squeeze)
+    # read the ordered query itself: a projection of it would be an unordered subquery
+    columns = read_columns(query, names, squeeze)
     arrays = tuple(as_array(columns[a]) for a in attrs)
     if include_key:
         return (keys_of(columns, key), *arrays)

@@ -9,14 +9,14 @@ time. Large results use the backend's server-side (streaming) cursor when it dec
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
 from ..algebra import model as m
-from ..algebra.headings import visible_key
+from ..algebra.operator_headings import visible_key
 from ..algebra.top import Top
 from ..decode import decoders_for
 
@@ -141,13 +141,17 @@ def column_decoders(
         elif decode is None:
             out.append(squeezed)
         else:
-            out.append(lambda v, _d=decode: squeezed(_d(v)))
+            out.append(_then_squeezed(decode))
     return out
+
+
+def _then_squeezed(decode: Decoder) -> Decoder:
+    return lambda value: squeezed(decode(value))
 
 
 def dict_maker(
     names: Sequence[str], decoders: Sequence[Decoder | None]
-) -> Callable[[Sequence[tuple]], list[dict[str, Any]]]:
+) -> Callable[[Iterable[tuple]], list[dict[str, Any]]]:
     """A function turning a batch of row tuples into decoded dicts.
 
     The function is generated once per fetch so that each row costs one dict display and one

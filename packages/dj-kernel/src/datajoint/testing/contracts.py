@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import importlib.metadata as metadata
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -21,6 +22,7 @@ from ..algebra import model as m
 from ..backend.contract import (
     Backend,
     ColumnSpec,
+    CopyDriver,
     Dialect,
     Driver,
     ErrorTranslator,
@@ -28,6 +30,7 @@ from ..backend.contract import (
     IndexSpec,
     Introspection,
     TableSpec,
+    protocol_mismatches,
 )
 from ..connection import get_backend
 from ..plugin_host import host
@@ -112,15 +115,31 @@ class BackendContract:
 
     # ---- the parts -------------------------------------------------------------------------
     def test_parts_follow_the_protocols(self, backend: Backend) -> None:
-        assert isinstance(backend.dialect, Dialect)
-        assert isinstance(backend.driver, Driver)
-        assert isinstance(backend.introspection, Introspection)
-        assert isinstance(backend.errors, ErrorTranslator)
+        """Every member of each protocol, with the protocol's parameters (names, kinds and
+        defaults): a dialect is checked against :class:`Dialect`, not against BaseDialect."""
+        parts = (
+            (backend.dialect, Dialect),
+            (backend.driver, CopyDriver if backend.dialect.capabilities.copy_rows else Driver),
+            (backend.introspection, Introspection),
+            (backend.errors, ErrorTranslator),
+        )
+        problems = [p for part, protocol in parts for p in protocol_mismatches(part, protocol)]
+        assert problems == [], "\n".join(problems)
         assert backend.name == self.backend_name
 
     def test_registered_with_provenance(self, backend: Backend) -> None:
+        """The registration names the installed distribution that ships the backend's code (a
+        ``datajoint.plugins`` entry point of that distribution points into its package), with
+        that distribution's installed version."""
         registration = host().registration("backend", self.backend_name)
-        assert registration.distribution.startswith("dj-backend-") or registration.distribution
+        package = type(backend.dialect).__module__.partition(".")[0]
+        shipping = {
+            ep.dist.name
+            for ep in metadata.entry_points(group="datajoint.plugins")
+            if ep.dist is not None and ep.value.partition(":")[0].partition(".")[0] == package
+        }
+        assert registration.distribution in shipping, (registration.distribution, shipping)
+        assert registration.version == metadata.version(registration.distribution)
         listed = {b["name"] for b in host().listing()["backends"]}
         assert self.backend_name in listed
 
@@ -299,6 +318,25 @@ class BackendContract:
             connection.start_transaction()
         connection.cancel_transaction()
 
+    def test_server_time_matches_current_time_defaults(self, connection: Any, schema: str) -> None:
+        """The jobs tables compare stored ``CURRENT_TIMESTAMP(3)`` defaults with the server's
+        time, shifted by bound seconds (reservation, delays, stale and orphan timeouts)."""
+        dialect = connection.dialect
+        i32 = dialect.core_type_sql("int32", schema=schema)
+        dt3 = dialect.core_type_sql("datetime(3)", schema=schema)
+        columns = (ColumnSpec("a", i32), ColumnSpec("t", dt3, default="CURRENT_TIMESTAMP(3)"))
+        self._create(connection, TableSpec(schema, "t", columns, ("a",)))
+        connection.query(dialect.insert_sql(schema, "t", ["a"], 1), [1])
+        now = dialect.escape_raw(dialect.current_timestamp_sql(3))
+        table = dialect.full_table_name(schema, "t")
+
+        def count(condition: str, params: list[Any]) -> int:
+            return connection.run(f"SELECT COUNT(*) FROM {table} WHERE t {condition}", params)[0][0]
+
+        assert count(f"<= {now}", []) == 1
+        assert count(f"<= {dialect.shifted_timestamp_sql(now)}", [-3600.0]) == 0
+        assert count(f"< {dialect.shifted_timestamp_sql(now)}", [1.5]) == 1
+
     def test_streaming_cursor_and_ping(self, connection: Any, schema: str) -> None:
         dialect = connection.dialect
         i32 = dialect.core_type_sql("int32", schema=schema)
@@ -308,7 +346,12 @@ class BackendContract:
         cursor = connection.execute_model(node, streaming=True)
         assert [r[0] for r in cursor.fetchall()] == list(range(50))
         assert connection.ping()
-        assert isinstance(connection.connection_id, int)
+        other = make_connection(self.backend_name, connection.conn_info["database_name"])
+        try:
+            assert isinstance(connection.connection_id, int)
+            assert connection.connection_id != other.connection_id
+        finally:
+            other.close()
 
 
 def _core(core: str) -> str:

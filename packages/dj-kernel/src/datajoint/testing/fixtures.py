@@ -7,9 +7,13 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..connection import Connection
 from . import servers
+
+if TYPE_CHECKING:  # imported where used: schema imports the table layer
+    from ..schema import Schema
 
 _counter = itertools.count()
 
@@ -36,7 +40,7 @@ def unique_schema_name(prefix: str = "djtest") -> str:
 
 
 @contextmanager
-def throwaway_schema(connection: Connection, prefix: str = "djtest") -> Iterator[object]:
+def throwaway_schema(connection: Connection, prefix: str = "djtest") -> Iterator[Schema]:
     """A fresh activated Schema, dropped (with its tables) afterwards."""
     from ..schema import Schema
 

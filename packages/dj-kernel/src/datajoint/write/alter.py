@@ -25,7 +25,7 @@ from ..backend.dialect import AlterClause
 from ..declare.compile import compile_attribute, default_sql
 from ..declare.parser import AttributeLine
 from ..errors import AccessError, DataJointError, IntegrityError
-from ..heading import split_comment
+from ..heading import heading_cache, split_comment
 from ..lineage import lineage_table_exists, write_lineage
 from .atomic import atomic
 from .prompt import ask_yes
@@ -53,8 +53,6 @@ class AlterPlan:
     """The clauses that turn the declared table into its class's current definition."""
 
     def __init__(self, table: Any, context: dict[str, Any]) -> None:
-        from ..table import heading_cache
-
         self.table = table
         conn = self.conn = table.connection
         self.dialect = conn.dialect
@@ -281,8 +279,6 @@ def _check_foreign_keys(conn: Any, table: Any) -> None:
 
 def alter(table: Any, prompt: bool = True, context: dict[str, Any] | None = None) -> None:
     """Alter the declared table to match ``table.definition`` (SPEC §3.4)."""
-    from ..table import heading_cache
-
     conn = table.connection
     if conn.in_transaction:
         raise DataJointError(

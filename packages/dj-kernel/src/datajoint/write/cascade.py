@@ -91,8 +91,6 @@ class CascadePlan:
 
     def __init__(self, seed: Any, part_integrity: str = "enforce", *, force: bool = False) -> None:
         check_part_integrity(part_integrity)
-        from ..table import FreeTable
-
         self.seed = seed
         self.part_integrity = part_integrity
         self.connection = conn = seed.connection
@@ -100,7 +98,7 @@ class CascadePlan:
         self.seed_node = node_name(seed)
         if self.seed_node not in self.graph:
             raise DataJointError(f"Table {seed.full_table_name} is not declared.")
-        self._free = lambda node: FreeTable(conn, node)
+        self._free = seed._free_table
         seed_restriction = tuple(seed._restriction)
         if getattr(seed, "_top", None) is not None:  # a Top selects rows: use their keys
             keys = seed.keys()

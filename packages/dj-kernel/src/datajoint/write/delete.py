@@ -14,8 +14,9 @@ import logging
 from typing import Any
 
 from ..algebra import model as m
+from ..connection import UnitOfWork
 from ..errors import DataJointError, IntegrityError
-from .atomic import Unit, atomic
+from .atomic import atomic
 from .cascade import CascadePlan, check_part_integrity
 from .graph import master_of
 from .prompt import ask_yes
@@ -56,9 +57,7 @@ def delete_statement(expr: Any) -> tuple[str, list[Any]]:
     conn = expr.connection
     schema, table = expr.database, expr.table_name
     if getattr(expr, "_top", None) is not None:  # delete exactly the rows the Top selects
-        from ..table import FreeTable
-
-        expr = FreeTable(conn, f"{schema}.{table}").restrict(expr.keys(), semantic_check=False)
+        expr = expr._free_table(f"{schema}.{table}").restrict(expr.keys(), semantic_check=False)
     nodes = [_detach(n, schema, table) for n in expr._restriction]
     where = m.conjunction(nodes)
     where_sql, params = conn.dialect.render(where) if where is not None else (None, [])
@@ -104,7 +103,7 @@ class _Blocked(Exception):
         self.node, self.error = node, error
 
 
-def _run_plan(plan: CascadePlan, unit: Unit) -> dict[str, int]:
+def _run_plan(plan: CascadePlan, unit: UnitOfWork) -> dict[str, int]:
     """Every DELETE of the plan, leaves first; the counts by table."""
     counts: dict[str, int] = {}
     steps = list(reversed(plan.order))
@@ -150,7 +149,7 @@ def _blocking_table(plan: CascadePlan, node: str) -> str | None:
     return None
 
 
-def _execute(table: Any, plan: CascadePlan, unit: Unit) -> tuple[CascadePlan, dict[str, int]]:
+def _execute(table: Any, plan: CascadePlan, unit: UnitOfWork) -> tuple[CascadePlan, dict[str, int]]:
     """Run the plan; when a foreign key blocks it, reload the graph once and try again."""
     try:
         return plan, _run_plan(plan, unit)
@@ -197,9 +196,7 @@ def delete(
         orphaned = plan.orphaned_parts()
         if orphaned:
             raise _part_error(plan, *orphaned[0])
-    unit = Unit(
-        conn, f"Delete from {table.full_table_name}", enabled=transaction or conn.in_transaction
-    )
+    unit = conn.unit(f"Delete from {table.full_table_name}", enabled=transaction)
     plan, counts = _execute(table, plan, unit)
     try:
         deleted = counts.get(plan.seed_node, 0)

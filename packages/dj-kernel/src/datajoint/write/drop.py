@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..errors import AccessError, DataJointError
+from ..heading import heading_cache
 from ..lineage import LINEAGE_TABLE, lineage_table_exists
 from .atomic import atomic
 from .cascade import check_part_integrity
@@ -49,8 +50,6 @@ def drop_tables(conn: Any, tables: Sequence[tuple[str, str]], what: str) -> None
 
     On PostgreSQL the dialect's drop statements also remove enum types no column uses any more.
     """
-    from ..table import heading_cache
-
     if not tables:
         return
     _refuse_open_transaction(conn, what)
@@ -114,10 +113,8 @@ def drop(table: Any, prompt: bool | None = None, part_integrity: str = "enforce"
     if prompt is None:
         prompt = bool(conn.config.safemode)
     if prompt:
-        from ..table import FreeTable
-
         for node in nodes:
-            logger.info("%s (%d tuples)", quoted(conn, node), len(FreeTable(conn, node)))
+            logger.info("%s (%d tuples)", quoted(conn, node), len(table._free_table(node)))
         if not ask_yes("Proceed?"):
             logger.info("Drop cancelled")
             return
@@ -127,8 +124,6 @@ def drop(table: Any, prompt: bool | None = None, part_integrity: str = "enforce"
 
 def drop_schema(schema: Any, prompt: bool | None = None) -> None:
     """``Schema.drop``: the whole database; refused while other schemas' tables depend on it."""
-    from ..table import heading_cache
-
     conn = schema.connection
     name = schema.database
     intro, run = conn.introspection, conn.run

@@ -41,7 +41,7 @@ def load_downstream(conn: Any, schema: str, *, force: bool = False) -> Any:
     deps = conn.dependencies
     cache = _closures.setdefault(conn, {})
     known = cache.get(schema)
-    loaded = getattr(deps, "_loaded", set())
+    loaded: set[str] = getattr(deps, "_loaded", set())
     if not force and known is not None and known <= loaded and len(deps):
         return deps
     names = frozenset(downstream_closure(conn, {schema}) | set(conn.schemas))

@@ -6,6 +6,7 @@ import sys
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import numpy as np
@@ -84,7 +85,8 @@ def as_mapping(row: Any, names: Sequence[str]) -> Mapping[str, Any]:
 def _user_stacklevel() -> int:
     """The stacklevel that points a warning at the first caller outside datajoint."""
     package = str(Path(__file__).resolve().parent.parent)
-    frame, level = sys._getframe(1), 1
+    frame: FrameType | None = sys._getframe(1)
+    level = 1
     while frame is not None and str(Path(frame.f_code.co_filename).resolve()).startswith(package):
         frame, level = frame.f_back, level + 1
     return level

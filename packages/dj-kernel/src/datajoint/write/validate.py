@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
 from ..errors import DataJointError
+from ..values import DEFAULT, plain, stored, to_uuid
 from .rows import as_mapping, source_rows
 
 #: how many errors summary() lists before "... and K more errors"
@@ -54,19 +52,18 @@ def _codec(name: str) -> Any:
 
 def _check_value(attr: Any, value: Any) -> str | None:
     """The problem with one non-None value of ``attr``, or None."""
-    if isinstance(value, np.generic):
-        value = value.item()
+    value = plain(value)
     if attr.codec:
         try:
             _codec(attr.codec).validate(value)
         except (TypeError, ValueError, DataJointError) as error:
             return f"Codec <{attr.codec}> rejected the value: {error}"
         return None
-    if attr.is_uuid and not isinstance(value, uuid.UUID):
+    if attr.is_uuid:
         try:
-            uuid.UUID(bytes=value) if isinstance(value, bytes) else uuid.UUID(str(value))
-        except (ValueError, TypeError):
-            return f"Badly formed UUID value {value!r}"
+            to_uuid(value, attr.name)
+        except DataJointError as error:
+            return str(error)
     if attr.is_json:
         try:
             json.dumps(value)
@@ -77,11 +74,7 @@ def _check_value(attr: Any, value: Any) -> str | None:
 
 def _is_missing(attr: Any, value: Any) -> bool:
     """Whether insert would leave this value to the column default."""
-    if value is None:
-        return True
-    if attr.is_numeric and not attr.codec:
-        return value == "" or (isinstance(value, float) and value != value)
-    return False
+    return stored(value, attr.is_numeric and not attr.codec) is DEFAULT
 
 
 def validate_rows(table: Any, rows: Any, *, ignore_extra_fields: bool = False) -> ValidationResult:

@@ -1,9 +1,8 @@
-"""Marker classes and type tables of the blob format (SPEC §5).
+"""Item type codes and item encoders of the blob format (SPEC §5).
 
-``MatCell`` and ``MatStruct`` (defined in the kernel, :mod:`datajoint.blob_types`, and re-exported
-here) mark numpy arrays that are packed as MATLAB cell arrays (``C``) and struct arrays (``S``).
 The tables map numpy dtypes to the ``u32 type_id`` of an ``A`` item and back, and exact Python
-scalar types to their item encoders.
+scalar types to their item encoders. The MATLAB marker classes ``MatCell``/``MatStruct`` are the
+kernel's (:mod:`datajoint.matlab_types`).
 """
 
 from __future__ import annotations
@@ -18,7 +17,6 @@ from typing import Any
 
 import numpy as np
 
-from datajoint.blob_types import MatCell, MatStruct
 from datajoint.errors import DataJointError
 
 __all__ = [
@@ -30,8 +28,6 @@ __all__ = [
     "TYPE_BOOL",
     "TYPE_CHAR",
     "TYPE_OBJECT",
-    "MatCell",
-    "MatStruct",
     "array_type_id",
     "dtype_for_type_id",
     "enc_bool",

@@ -1,4 +1,4 @@
-"""Marker classes of the blob format (SPEC §5), kept in the kernel so ``dj.MatCell`` works without
+"""MATLAB marker classes of the blob format (SPEC §5), kept in the kernel so ``dj.MatCell`` works without
 importing a codec plugin.
 
 ``MatCell`` marks an object ndarray packed as a MATLAB cell array (item code ``C``); ``MatStruct``

@@ -18,12 +18,13 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from .algebra.expression import QueryExpression
-from .encode import DEFAULT, AttributeEncoder
-from .errors import DataJointError, DuplicateError, UnknownAttributeError
-from .write.atomic import atomic
-from .write.provenance import PROV_COLUMN, provenance_value
-from .write.rows import to_mappings
+from ..algebra.expression import QueryExpression
+from ..encode import DEFAULT, AttributeEncoder
+from ..errors import DataJointError, DuplicateError, UnknownAttributeError
+from .atomic import atomic
+from .data_errors import naming_misfits
+from .provenance import PROV_COLUMN, provenance_value
+from .rows import to_mappings
 
 DEFAULT_CHUNK_ROWS = 10_000  # rows per multi-row INSERT statement
 MAX_CHUNK_BYTES = 8 << 20  # keeps a statement with large values well below server packet limits
@@ -294,7 +295,7 @@ def _statements(
 ) -> list[tuple[tuple[str, ...], list[tuple]]]:
     """(columns, rows) of every statement the insert sends, in order."""
     capabilities = target.dialect.capabilities
-    out = []
+    out: list[tuple[tuple[str, ...], list[tuple]]] = []
     for kept, rows in groups.items():
         columns = tuple(fields[i] for i in kept)
         if not columns:
@@ -332,7 +333,7 @@ def _execute_chunk(
     target: _Target, columns: tuple[str, ...], rows: list[tuple[Any, ...]], mode: str
 ) -> None:
     conn = target.connection
-    with _hints():
+    with _hints(), naming_misfits(target.full_name, target.known, columns, rows):
         if (
             columns
             and mode == "error"

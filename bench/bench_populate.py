@@ -1,0 +1,214 @@
+"""populate() beside the same work written with the raw driver, per backend, in the same run.
+
+Not a test: ``.venv/bin/python bench/bench_populate.py [--backends a,b] [--keys N] [--repeat N]``.
+
+The table has ``--keys`` (default 2,000) parent rows; its make fetches its parent row and inserts
+one row. Measured, best of ``--repeat`` with the two sides alternating:
+
+* ``direct``: ``populate()`` vs, per key, ``SELECT`` parent + ``INSERT`` row in one transaction.
+* ``reserve``: ``populate(reserve_jobs=True, refresh=False)`` on a refreshed jobs table vs the same
+  raw pattern plus the conditional ``UPDATE`` that reserves a job row (jobs filled untimed on both
+  sides).
+
+Prints JSON: seconds, milliseconds per key, the ratio DataJoint / raw, and the statements sent
+per key besides the make's own (the make itself sends its SELECT and INSERT).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from harness import per_backend
+
+import datajoint as dj
+from datajoint.testing import servers
+from datajoint.testing.fixtures import make_connection, throwaway_schema
+
+
+class StatementCounter:
+    """Counts the statements a connection sends, and separately those sent inside make()."""
+
+    def __init__(self, conn) -> None:
+        self.total = 0
+        self.in_make = 0
+        self.making = False
+        execute = conn._execute
+
+        def counting(*args, **kwargs):
+            self.total += 1
+            self.in_make += self.making
+            return execute(*args, **kwargs)
+
+        conn._execute = counting
+
+    def reset(self) -> None:
+        self.total = self.in_make = 0
+
+
+def declare(schema, counter: StatementCounter):
+    @schema
+    class Parent(dj.Manual):
+        definition = """
+        parent_id : int32
+        ---
+        value : float64
+        """
+
+    @schema
+    class Child(dj.Computed):
+        definition = """
+        -> Parent
+        ---
+        doubled : float64
+        """
+
+        def make(self, key):
+            counter.making = True
+            try:
+                value = (Parent & key).fetch1("value")
+                self.insert1({**key, "doubled": 2 * value})
+            finally:
+                counter.making = False
+
+    @schema
+    class RawChild(dj.Manual):
+        definition = """
+        parent_id : int32
+        ---
+        doubled : float64
+        """
+
+    @schema
+    class RawJob(dj.Manual):
+        definition = """
+        parent_id : int32
+        ---
+        status : varchar(16)
+        """
+
+    return Parent, Child, RawChild, RawJob
+
+
+def raw_populate(conn, tables: dict[str, str], keys: list[int], reserve: bool) -> None:
+    """The hand-written populate: per key (an optional job reservation, then) SELECT + INSERT
+    in one transaction, through the driver's own cursor."""
+    d, ph = conn.dialect, conn.dialect.placeholder
+    select = (
+        f"SELECT {d.quote('value')} FROM {tables['parent']} WHERE {d.quote('parent_id')} = {ph}"
+    )
+    insert = f"INSERT INTO {tables['child']} ({d.quote('parent_id')}, {d.quote('doubled')}) VALUES ({ph}, {ph})"
+    update = (
+        f"UPDATE {tables['job']} SET {d.quote('status')} = {ph} "
+        f"WHERE {d.quote('parent_id')} = {ph} AND {d.quote('status')} = {ph}"
+    )
+    cursor = conn.backend.driver.cursor(conn._raw)
+    begin, commit = d.begin_sql(), d.commit_sql()
+    for key in keys:
+        if reserve:
+            cursor.execute(update, ["reserved", key, "pending"])
+            if cursor.rowcount != 1:
+                continue
+        cursor.execute(begin)
+        cursor.execute(select, [key])
+        (value,) = cursor.fetchone()
+        cursor.execute(insert, [key, 2 * value])
+        cursor.execute(commit)
+
+
+def compare(repeat: int, dj_setup, dj_run, raw_setup, raw_run) -> tuple[float, float]:
+    """Best of ``repeat`` per side, alternating who goes first so a busy machine slows both."""
+    dj_times, raw_times = [], []
+
+    def timed(setup: Callable[[], None], run: Callable[[], object]) -> float:
+        setup()
+        start = time.perf_counter()
+        run()
+        return time.perf_counter() - start
+
+    for i in range(repeat):
+        if i % 2:
+            raw_times.append(timed(raw_setup, raw_run))
+            dj_times.append(timed(dj_setup, dj_run))
+        else:
+            dj_times.append(timed(dj_setup, dj_run))
+            raw_times.append(timed(raw_setup, raw_run))
+    return min(dj_times), min(raw_times)
+
+
+def bench_backend(backend: str, n_keys: int, repeat: int) -> dict:
+    conn = make_connection(backend, Path(tempfile.mkdtemp()) / "bench.sqlite3")
+    counter = StatementCounter(conn)
+    try:
+        with throwaway_schema(conn, prefix="djbench") as schema:
+            Parent, Child, RawChild, RawJob = declare(schema, counter)
+            Parent.insert([{"parent_id": i, "value": i / 3} for i in range(n_keys)])
+            tables = {
+                "parent": Parent.full_table_name,
+                "child": RawChild.full_table_name,
+                "job": RawJob.full_table_name,
+            }
+            keys = list(range(n_keys))
+            jobs = Child.jobs
+            results = {}
+
+            def clear_raw(reserve: bool) -> Callable[[], None]:
+                def run() -> None:
+                    RawChild.delete_quick()
+                    RawJob.delete_quick()
+                    if reserve:
+                        RawJob.insert([{"parent_id": k, "status": "pending"} for k in keys])
+
+                return run
+
+            def clear_dj(reserve: bool) -> Callable[[], None]:
+                def run() -> None:
+                    Child.delete_quick()
+                    jobs.delete()
+                    if reserve:
+                        jobs.refresh(delay=-1)
+                    counter.reset()
+
+                return run
+
+            for mode, reserve in (("direct", False), ("reserve", True)):
+                dj_time, raw_time = compare(
+                    repeat,
+                    clear_dj(reserve),
+                    lambda reserve=reserve: Child.populate(reserve_jobs=reserve, refresh=False),
+                    clear_raw(reserve),
+                    lambda reserve=reserve: raw_populate(conn, tables, keys, reserve),
+                )
+                assert len(Child()) == len(RawChild()) == n_keys
+                results[mode] = {
+                    "datajoint_s": round(dj_time, 4),
+                    "raw_s": round(raw_time, 4),
+                    "datajoint_ms_per_key": round(1000 * dj_time / n_keys, 3),
+                    "raw_ms_per_key": round(1000 * raw_time / n_keys, 3),
+                    "ratio": round(dj_time / raw_time, 2),
+                    # from the last timed DataJoint run
+                    "statements_per_key": round((counter.total - counter.in_make) / n_keys, 2),
+                    "make_statements_per_key": round(counter.in_make / n_keys, 2),
+                }
+    finally:
+        conn.close()
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--keys", type=int, default=2000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--backends", default=",".join(servers.selected_backends()))
+    args = parser.parse_args()
+    dj.config["safemode"] = False
+    results = per_backend(args.backends, lambda b: bench_backend(b, args.keys, args.repeat))
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
