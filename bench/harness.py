@@ -6,8 +6,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from datajoint.testing import servers
-
 
 def best_of(
     repeat: int, run: Callable[[], object], setup: Callable[[], object] | None = None
@@ -34,6 +32,9 @@ def raw_rows(conn: Any, sql: str, params: Any = (), *, as_dict: bool = False) ->
 
 def per_backend(backends: str, bench: Callable[[str], dict]) -> dict:
     """``bench(backend)`` for each backend that can be reached, else the reason it was skipped."""
+    # imported here: best_of also runs under another interpreter's datajoint (--compare)
+    from datajoint.testing import servers
+
     results = {}
     for backend in backends.split(","):
         reason = servers.unavailable_reason(backend)

@@ -178,7 +178,11 @@ def test_to_polars_and_to_arrow(trials):
 def test_to_arrays_structured_with_heading_dtype(trials):
     array = trials.to_arrays(order_by="KEY")
     assert array.dtype.names == tuple(trials.heading.names)
-    assert array.dtype["session"] == np.dtype("i4") and array.dtype["trial"] == np.dtype("i2")
+    # integers as int64, as DataJoint 2.x gives them; dtypes="declared" keeps the widths
+    assert array.dtype["session"] == np.dtype("i8") and array.dtype["trial"] == np.dtype("i8")
+    declared = trials.to_arrays(order_by="KEY", dtypes="declared")
+    assert declared.dtype["session"] == np.dtype("i4") and declared.dtype["trial"] == np.dtype("i2")
+    assert declared["trial"].tolist() == array["trial"].tolist()
     assert array.dtype["value"] == np.dtype("f8") and array.dtype["flag"] == np.dtype("?")
     assert array.dtype["label"] == np.dtype(object)
     assert [(int(s), int(t)) for s, t in zip(array["session"], array["trial"], strict=True)] == (
@@ -201,7 +205,8 @@ def test_to_arrays_of_an_empty_result_has_the_heading_dtype(trials):
     empty = (trials & {"session": 99}).to_arrays()
     no_nulls = (trials & {"session": 2}).to_arrays()  # a NULL would make `count` an object field
     assert len(empty) == 0 and empty.dtype == no_nulls.dtype
-    assert empty.dtype["count"] == np.dtype("i4")
+    assert empty.dtype["count"] == np.dtype("i8")
+    assert (trials & {"session": 99}).to_arrays(dtypes="declared").dtype["count"] == np.dtype("i4")
 
 
 def test_to_arrays_per_attribute(trials):

@@ -64,7 +64,7 @@ def test_numpy_records(dj_schema):
 
 def test_positional_rows_are_deprecated(dj_schema):
     Item = declare_basic(dj_schema)
-    with pytest.warns(DeprecationWarning, match="positional"):
+    with pytest.warns(DeprecationWarning, match="^Positional inserts"):
         Item.insert([(1, "a", 2.0, 3), (2, "b", None, 4)])
     with pytest.warns(DeprecationWarning):
         Item.insert1((3, "c", 1.0, 1))

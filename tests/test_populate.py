@@ -460,23 +460,11 @@ def test_job_metadata_columns_are_filled(dj_schema):
         assert version == ""
 
 
-def test_upstream_is_refused_outside_and_inside_make(dj_schema):
+def test_upstream_is_refused_outside_make(dj_schema):
+    """Inside make, self.upstream is Diagram.trace(self & key): see tests/test_diagram.py."""
     _, Doubled = declare_pipeline(dj_schema)
     with pytest.raises(DataJointError, match="only available inside make"):
         _ = Doubled().upstream
-
-    @dj_schema
-    class Curious(dj.Computed):
-        definition = """
-        -> Doubled
-        """
-
-        def make(self, key):
-            _ = self.upstream
-
-    Doubled.populate()
-    with pytest.raises(DataJointError, match=r"Diagram\.trace"):
-        Curious.populate()
 
 
 def test_display_progress_draws_a_bar(dj_schema, capsys):

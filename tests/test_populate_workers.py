@@ -33,6 +33,21 @@ PIPELINE = textwrap.dedent(
     import datajoint as dj
 
 
+    def wait_for_the_other_workers():
+        """A worker importing this module waits (up to 60 s, outside any transaction) until
+        PIPELINE_WORKERS workers have imported it, so that the work is shared whatever their
+        start-up times."""
+        expected = int(os.environ.get("PIPELINE_WORKERS", "1"))
+        if expected < 2:
+            return
+        gate = Path(os.environ["PIPELINE_GATE"])
+        with open(gate, "a") as arrivals:
+            arrivals.write(f"{os.getpid()}\\n")
+        deadline = time.monotonic() + 60
+        while len(gate.read_text().split()) < expected and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+
     def declare(schema):
         @schema
         class Source(dj.Manual):
@@ -75,6 +90,7 @@ PIPELINE = textwrap.dedent(
 
     if "PIPELINE_SCHEMA" in os.environ:
         Source, MakeCall, Result = declare(dj.Schema(os.environ["PIPELINE_SCHEMA"]))
+        wait_for_the_other_workers()
     '''
 )
 
@@ -120,6 +136,7 @@ class Pipeline:
             PIPELINE_LOG=str(self.log),
             PIPELINE_SLOW=str(self.slow),
             PIPELINE_STARTED=str(self.started),
+            PIPELINE_GATE=str(self.folder / "gate"),
         )
         return env
 
@@ -158,7 +175,7 @@ def pipeline(dj_backend, dj_schema, tmp_path) -> Pipeline:
 def test_four_workers_make_each_key_exactly_once(pipeline):
     n_keys = 200
     pipeline.Source.insert([{"source_id": i} for i in range(n_keys)])
-    workers = [pipeline.worker("--reserve-jobs") for _ in range(4)]
+    workers = [pipeline.worker("--reserve-jobs", PIPELINE_WORKERS="4") for _ in range(4)]
     outcomes = [finish(w) for w in workers]
     for code, out, err in outcomes:
         assert code == 0, err
@@ -168,7 +185,7 @@ def test_four_workers_make_each_key_exactly_once(pipeline):
     assert Counter(key for key, _ in calls) == Counter(range(n_keys))
     assert len(pipeline.MakeCall()) == n_keys
     assert len(pipeline.Result()) == n_keys
-    assert len({pid for _, pid in calls}) > 1  # the work was shared
+    assert len({pid for _, pid in calls}) > 1  # the work was shared (the workers start together)
     jobs = pipeline.Result.jobs
     assert jobs.progress()["error"] == 0
     assert len(jobs) == 0  # completed jobs are not kept

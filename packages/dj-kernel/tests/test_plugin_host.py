@@ -310,6 +310,26 @@ def test_run_hook_records_a_plugin_whose_hook_raises(monkeypatch):
         host.run_hook("ext_greet", greetings=[])
 
 
+def test_run_hook_per_plugin_arguments_carry_provenance():
+    def greet(greetings):
+        greetings.append("hello")
+
+    host = PluginHost(use_entry_points=False)
+    host.add_hookspecs(GreetingSpecs)
+    host.add_plugin(plugin_module("a", ext_greet=greet), distribution="dist-a", version="1.0")
+    host.add_plugin(plugin_module("b", ext_greet=greet))
+    seen: dict[str, list[str]] = {}
+    host.run_hook(
+        "ext_greet",
+        per_plugin=lambda source: {
+            "greetings": seen.setdefault(
+                f"{source.name} {source.distribution} {source.version}", []
+            )
+        },
+    )
+    assert seen == {"a dist-a 1.0": ["hello"], "b (in-process) ": ["hello"]}
+
+
 def test_run_hook_needs_a_hook_spec():
     with pytest.raises(PluginError, match="no hook spec named 'ext_nothing'"):
         PluginHost(use_entry_points=False).run_hook("ext_nothing")

@@ -35,51 +35,57 @@ WHERE n.nspname = %s AND c.relkind IN (%s, %s)
 ORDER BY c.relname
 """
 
+# pg_attribute of the schema's tables, the rest in scalar subqueries: a join of the same tables
+# took the planner about 17 ms per execution
 _COLUMNS = """
-SELECT a.attname,
+SELECT c.relname, a.attname,
        format_type(a.atttypid, a.atttypmod),
        NOT a.attnotnull,
-       pg_get_expr(d.adbin, d.adrelid),
+       (SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d
+        WHERE d.adrelid = a.attrelid AND d.adnum = a.attnum),
        col_description(a.attrelid, a.attnum),
-       COALESCE(a.attnum = ANY (pk.conkey), FALSE),
+       COALESCE((SELECT a.attnum = ANY (pk.conkey) FROM pg_constraint pk
+                 WHERE pk.conrelid = c.oid AND pk.contype = %s), FALSE),
        a.attidentity <> %s,
-       CASE WHEN t.typtype = %s THEN ARRAY(
+       CASE WHEN (SELECT t.typtype FROM pg_type t WHERE t.oid = a.atttypid) = %s THEN ARRAY(
            SELECT e.enumlabel::text FROM pg_enum e
-           WHERE e.enumtypid = t.oid ORDER BY e.enumsortorder) END
-FROM pg_attribute a
-JOIN pg_class c ON c.oid = a.attrelid
-JOIN pg_namespace n ON n.oid = c.relnamespace
-JOIN pg_type t ON t.oid = a.atttypid
-LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-LEFT JOIN pg_constraint pk ON pk.conrelid = c.oid AND pk.contype = %s
-WHERE n.nspname = %s AND c.relname = %s AND a.attnum > 0 AND NOT a.attisdropped
-ORDER BY a.attnum
+           WHERE e.enumtypid = a.atttypid ORDER BY e.enumsortorder) END
+FROM pg_namespace n
+JOIN pg_class c ON c.relnamespace = n.oid
+JOIN pg_attribute a ON a.attrelid = c.oid
+WHERE n.nspname = %s AND c.relkind IN (%s, %s) {table_filter}
+  AND a.attnum > 0 AND NOT a.attisdropped
+ORDER BY c.relname, a.attnum
 """
 
-_TABLE_COMMENT = """
-SELECT obj_description(c.oid, %s)
+_TABLE_COMMENTS = """
+SELECT c.relname, obj_description(c.oid, %s)
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE n.nspname = %s AND c.relname = %s
+WHERE n.nspname = %s AND c.relkind IN (%s, %s) {table_filter}
+ORDER BY c.relname
 """
 
-# one row per (constraint, key position), in constraint order
+# one row per (constraint, key position), in constraint order. A table's constraints live in its
+# namespace (connamespace), and the column names come from scalar subqueries: the eight-way join
+# this replaces took the planner about 20 ms per execution.
 _FOREIGN_KEYS = """
-SELECT con.conname, n.nspname, c.relname, a.attname, rn.nspname, rc.relname, ra.attname
+SELECT con.conname, n.nspname, c.relname,
+  (SELECT a.attname FROM pg_attribute a WHERE a.attrelid = con.conrelid AND a.attnum = k.attnum),
+  rn.nspname, rc.relname,
+  (SELECT a.attname FROM pg_attribute a WHERE a.attrelid = con.confrelid AND a.attnum = k.refnum)
 FROM pg_constraint con
+JOIN pg_namespace n ON n.oid = con.connamespace
 JOIN pg_class c ON c.oid = con.conrelid
-JOIN pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_class rc ON rc.oid = con.confrelid
 JOIN pg_namespace rn ON rn.oid = rc.relnamespace
 CROSS JOIN LATERAL unnest(con.conkey, con.confkey) WITH ORDINALITY AS k(attnum, refnum, pos)
-JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum
-JOIN pg_attribute ra ON ra.attrelid = con.confrelid AND ra.attnum = k.refnum
-WHERE con.contype = %s AND {side}.nspname IN ({placeholders})
+WHERE con.contype = %s AND n.nspname IN ({placeholders})
 ORDER BY n.nspname, c.relname, con.conname, k.pos
 """
 
 # one row per (index, key position), in index order; expressions are reported as their text
 _INDEXES = """
-SELECT ic.relname, i.indisunique,
+SELECT c.relname, ic.relname, i.indisunique,
        COALESCE(a.attname::text, pg_get_indexdef(i.indexrelid, k.pos::int, TRUE))
 FROM pg_index i
 JOIN pg_class c ON c.oid = i.indrelid
@@ -87,20 +93,23 @@ JOIN pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_class ic ON ic.oid = i.indexrelid
 CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, pos)
 LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum AND k.attnum > 0
-WHERE n.nspname = %s AND c.relname = %s AND NOT i.indisprimary AND k.pos <= i.indnkeyatts
-ORDER BY ic.relname, k.pos
+WHERE n.nspname = %s {table_filter} AND NOT i.indisprimary AND k.pos <= i.indnkeyatts
+ORDER BY c.relname, ic.relname, k.pos
 """
 
 _PRIMARY_KEY = """
-SELECT a.attname
+SELECT c.relname, a.attname
 FROM pg_constraint con
 JOIN pg_class c ON c.oid = con.conrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
 CROSS JOIN LATERAL unnest(con.conkey) WITH ORDINALITY AS k(attnum, pos)
 JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum
-WHERE n.nspname = %s AND c.relname = %s AND con.contype = %s
-ORDER BY k.pos
+WHERE n.nspname = %s {table_filter} AND con.contype = %s
+ORDER BY c.relname, k.pos
 """
+
+#: narrows a catalog query to one table (its name is the parameter after the schema's)
+_ONE_TABLE = "AND c.relname = %s"
 
 _LINKED_SCHEMAS = """
 SELECT DISTINCT {other}.nspname
@@ -137,15 +146,35 @@ class PostgresIntrospection:
 
     def columns(self, run: Runner, schema: str, table: str) -> list[ColumnInfo]:
         """The columns of a table in declaration order, normalised per the contract."""
-        out = []
-        for name, formatted, nullable, default, comment, in_key, identity, labels in run(
-            _COLUMNS, ["", _ENUM, _PRIMARY_KEY_KIND, schema, table]
-        ):
+        return self._columns(run, schema, table).get(table, [])
+
+    def schema_columns(self, run: Runner, schema: str) -> dict[str, list[ColumnInfo]]:
+        """The columns of every table of the schema, in one query."""
+        return self._columns(run, schema, None)
+
+    def _columns(self, run: Runner, schema: str, table: str | None) -> dict[str, list[ColumnInfo]]:
+        one = () if table is None else (table,)
+        out: dict[str, list[ColumnInfo]] = {}
+        rows = run(
+            _COLUMNS.format(table_filter=_ONE_TABLE if one else ""),
+            [_PRIMARY_KEY_KIND, "", _ENUM, schema, *_TABLE_KINDS, *one],
+        )
+        for (
+            table_name,
+            name,
+            formatted,
+            nullable,
+            default,
+            comment,
+            in_key,
+            identity,
+            labels,
+        ) in rows:
             sql_type = enum_sql_type(labels) if labels is not None else normalize_type(formatted)
             value, serial = normalize_default(default, bool(nullable))
             if sql_type == "boolean" and value in _BOOLEAN_DEFAULTS:
                 value = _BOOLEAN_DEFAULTS[value]  # as declared (and as MySQL reports it)
-            out.append(
+            out.setdefault(table_name, []).append(
                 ColumnInfo(
                     name=name,
                     sql_type=sql_type,
@@ -160,18 +189,32 @@ class PostgresIntrospection:
 
     def table_comment(self, run: Runner, schema: str, table: str) -> str:
         """The table comment, or "" when there is none."""
-        rows = run(_TABLE_COMMENT, ["pg_class", schema, table])
-        return (rows[0][0] or "") if rows else ""
+        sql = _TABLE_COMMENTS.format(table_filter=_ONE_TABLE)
+        rows = run(sql, ["pg_class", schema, *_TABLE_KINDS, table])
+        return (rows[0][1] or "") if rows else ""
+
+    def table_comments(self, run: Runner, schema: str) -> dict[str, str]:
+        """The comment of every table of the schema ("" when none), in one query."""
+        rows = run(_TABLE_COMMENTS.format(table_filter=""), ["pg_class", schema, *_TABLE_KINDS])
+        return {name: comment or "" for name, comment in rows}
 
     def primary_key(self, run: Runner, schema: str, table: str) -> list[str]:
         """The primary-key columns in key order (not part of the contract; a convenience)."""
-        return [r[0] for r in run(_PRIMARY_KEY, [schema, table, _PRIMARY_KEY_KIND])]
+        return self._primary_keys(run, schema, table).get(table, [])
+
+    def _primary_keys(self, run: Runner, schema: str, table: str | None) -> dict[str, list[str]]:
+        one = () if table is None else (table,)
+        sql = _PRIMARY_KEY.format(table_filter=_ONE_TABLE if one else "")
+        out: dict[str, list[str]] = {}
+        for table_name, column in run(sql, [schema, *one, _PRIMARY_KEY_KIND]):
+            out.setdefault(table_name, []).append(column)
+        return out
 
     def foreign_keys(self, run: Runner, schemas: Sequence[str]) -> list[ForeignKeyInfo]:
         """Foreign keys of every table in ``schemas`` (child side), columns in constraint order."""
         if not schemas:
             return []
-        sql = _FOREIGN_KEYS.format(side="n", placeholders=_placeholders(len(schemas)))
+        sql = _FOREIGN_KEYS.format(placeholders=_placeholders(len(schemas)))
         groups: dict[tuple[str, str, str], list[tuple]] = {}
         for row in run(sql, [_FOREIGN_KEY_KIND, *schemas]):
             groups.setdefault((row[1], row[2], row[0]), []).append(row)
@@ -194,19 +237,30 @@ class PostgresIntrospection:
         The primary key's index is excluded, and so is a unique index over exactly the
         primary-key columns (it adds nothing to the primary key).
         """
-        groups: dict[str, list[tuple]] = {}
-        for row in run(_INDEXES, [schema, table]):
-            groups.setdefault(row[0], []).append(row)
+        return self._indexes(run, schema, table).get(table, [])
+
+    def schema_indexes(self, run: Runner, schema: str) -> dict[str, list[IndexInfo]]:
+        """The secondary indexes of every table of the schema that has any, in two queries."""
+        return self._indexes(run, schema, None)
+
+    def _indexes(self, run: Runner, schema: str, table: str | None) -> dict[str, list[IndexInfo]]:
+        one = () if table is None else (table,)
+        groups: dict[tuple[str, str], list[tuple]] = {}
+        for row in run(_INDEXES.format(table_filter=_ONE_TABLE if one else ""), [schema, *one]):
+            groups.setdefault((row[0], row[1]), []).append(row)
         if not groups:
-            return []
-        pk = set(self.primary_key(run, schema, table))
-        out = []
-        for name, rows in groups.items():
-            columns = tuple(r[2] for r in rows)
-            unique = bool(rows[0][1])
+            return {}
+        keys = self._primary_keys(run, schema, table)
+        out: dict[str, list[IndexInfo]] = {}
+        for (table_name, name), rows in groups.items():
+            columns = tuple(r[3] for r in rows)
+            unique = bool(rows[0][2])
+            pk = set(keys.get(table_name, ()))
             if unique and pk and set(columns) == pk and len(columns) == len(pk):
                 continue
-            out.append(IndexInfo(name=name, columns=columns, unique=unique))
+            out.setdefault(table_name, []).append(
+                IndexInfo(name=name, columns=columns, unique=unique)
+            )
         return out
 
     def downstream_schemas(self, run: Runner, schemas: Sequence[str]) -> list[str]:

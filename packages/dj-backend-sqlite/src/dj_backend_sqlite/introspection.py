@@ -29,6 +29,21 @@ def _normalise_default(raw: str | None, nullable: bool) -> str | None:
     return text
 
 
+def _tables_of(schema: str, table: str | None) -> tuple[str, list[str]]:
+    """A FROM clause (``sqlite_master m``, filtered) with the tables of ``schema``, or just
+    ``table`` of it, and its parameters; table-valued pragmas join to it by ``m.name``."""
+    if table is not None:
+        return "(SELECT name, sql FROM sqlite_master WHERE type = ? AND name = ?) m", [
+            "table",
+            physical_name(schema, table),
+        ]
+    prefix = physical_name(schema, "")
+    return (
+        "(SELECT name, sql FROM sqlite_master WHERE type = ? AND substr(name, 1, length(?)) = ?) m",
+        ["table", prefix, prefix],
+    )
+
+
 class SQLiteIntrospection:
     """Catalog queries for the one-file layout described in :mod:`dj_backend_sqlite.catalog`."""
 
@@ -47,25 +62,34 @@ class SQLiteIntrospection:
         return [split_physical_name(r[0])[1] for r in rows]
 
     def columns(self, run: Runner, schema: str, table: str) -> list[ColumnInfo]:
-        name = physical_name(schema, table)
+        return self._columns(run, schema, table).get(table, [])
+
+    def schema_columns(self, run: Runner, schema: str) -> dict[str, list[ColumnInfo]]:
+        """The columns of every table of the schema: two queries (pragmas joined per table)."""
+        return self._columns(run, schema, None)
+
+    def _columns(self, run: Runner, schema: str, table: str | None) -> dict[str, list[ColumnInfo]]:
+        one = () if table is None else (table,)
         declared = {
-            r[0]: (r[1], r[2])
+            (r[0], r[1]): (r[2], r[3])
             for r in run(
-                f"SELECT column_name, sql_type, comment FROM `{CATALOG}` "
-                "WHERE schema_name = ? AND table_name = ?",
-                [schema, table],
+                f"SELECT table_name, column_name, sql_type, comment FROM `{CATALOG}` "
+                f"WHERE schema_name = ? {'AND table_name = ?' if one else ''}",
+                [schema, *one],
             )
         }
-        create_sql = run("SELECT sql FROM sqlite_master WHERE name = ?", [name])
-        autoincrement = bool(create_sql) and "AUTOINCREMENT" in (create_sql[0][0] or "").upper()
-        out = []
-        for _cid, col, col_type, notnull, default, pk in run(
-            'SELECT cid, name, type, "notnull", dflt_value, pk FROM pragma_table_info(?) ORDER BY cid',
-            [name],
+        sql, params = _tables_of(schema, table)
+        out: dict[str, list[ColumnInfo]] = {}
+        for physical, create_sql, col, col_type, notnull, default, pk in run(
+            'SELECT m.name, m.sql, p.name, p.type, p."notnull", p.dflt_value, p.pk '
+            f"FROM {sql} JOIN pragma_table_info(m.name) p ORDER BY m.name, p.cid",
+            params,
         ):
-            sql_type, comment = declared.get(col, (col_type.lower(), ""))
+            table_name = split_physical_name(physical)[1]
+            autoincrement = "AUTOINCREMENT" in (create_sql or "").upper()
+            sql_type, comment = declared.get((table_name, col), (col_type.lower(), ""))
             nullable = not notnull and not pk
-            out.append(
+            out.setdefault(table_name, []).append(
                 ColumnInfo(
                     name=col,
                     sql_type=sql_type or col_type.lower(),
@@ -86,44 +110,65 @@ class SQLiteIntrospection:
         )
         return rows[0][0] if rows else ""
 
+    def table_comments(self, run: Runner, schema: str) -> dict[str, str]:
+        comments = dict(
+            run(
+                f"SELECT table_name, comment FROM `{CATALOG}` "
+                "WHERE schema_name = ? AND column_name = ?",
+                [schema, ""],
+            )
+        )
+        return {table: comments.get(table, "") for table in self.list_tables(run, schema)}
+
     def foreign_keys(self, run: Runner, schemas: Sequence[str]) -> list[ForeignKeyInfo]:
+        """One query per schema: the foreign-key pragma joined to every table of the schema."""
         out = []
         for schema in schemas:
-            for table in self.list_tables(run, schema):
-                rows = run(
-                    'SELECT id, seq, "table", "from", "to" FROM pragma_foreign_key_list(?) '
-                    "ORDER BY id, seq",
-                    [physical_name(schema, table)],
-                )
-                groups: dict[int, list[tuple]] = {}
-                for row in rows:
-                    groups.setdefault(row[0], []).append(row)
-                for fk_id, group in sorted(groups.items()):
-                    ref_schema, ref_table = split_physical_name(group[0][2])
-                    out.append(
-                        ForeignKeyInfo(
-                            name=f"{table}_fk{fk_id}",
-                            schema=schema,
-                            table=table,
-                            columns=tuple(r[3] for r in group),
-                            ref_schema=ref_schema,
-                            ref_table=ref_table,
-                            ref_columns=tuple(r[4] for r in group),
-                        )
+            sql, params = _tables_of(schema, None)
+            groups: dict[tuple[str, int], list[tuple]] = {}
+            for row in run(
+                'SELECT m.name, f.id, f."table", f."from", f."to" '
+                f"FROM {sql} JOIN pragma_foreign_key_list(m.name) f ORDER BY m.name, f.id, f.seq",
+                params,
+            ):
+                groups.setdefault((row[0], row[1]), []).append(row)
+            for (physical, fk_id), group in groups.items():
+                table = split_physical_name(physical)[1]
+                ref_schema, ref_table = split_physical_name(group[0][2])
+                out.append(
+                    ForeignKeyInfo(
+                        name=f"{table}_fk{fk_id}",
+                        schema=schema,
+                        table=table,
+                        columns=tuple(r[3] for r in group),
+                        ref_schema=ref_schema,
+                        ref_table=ref_table,
+                        ref_columns=tuple(r[4] for r in group),
                     )
+                )
         return out
 
     def indexes(self, run: Runner, schema: str, table: str) -> list[IndexInfo]:
-        out = []
-        for index_name, unique, origin in run(
-            'SELECT name, "unique", origin FROM pragma_index_list(?) ORDER BY name',
-            [physical_name(schema, table)],
+        return self._indexes(run, schema, table).get(table, [])
+
+    def schema_indexes(self, run: Runner, schema: str) -> dict[str, list[IndexInfo]]:
+        """The secondary indexes of every table of the schema, in one query."""
+        return self._indexes(run, schema, None)
+
+    def _indexes(self, run: Runner, schema: str, table: str | None) -> dict[str, list[IndexInfo]]:
+        sql, params = _tables_of(schema, table)
+        groups: dict[tuple[str, str], list[tuple]] = {}
+        for row in run(
+            'SELECT m.name, il.name, il."unique", ii.name '
+            f"FROM {sql} JOIN pragma_index_list(m.name) il JOIN pragma_index_info(il.name) ii "
+            "WHERE il.origin <> ? ORDER BY m.name, il.name, ii.seqno",
+            [*params, "pk"],
         ):
-            if origin == "pk":
-                continue
-            cols = run("SELECT name FROM pragma_index_info(?) ORDER BY seqno", [index_name])
-            out.append(
-                IndexInfo(name=index_name, columns=tuple(c[0] for c in cols), unique=bool(unique))
+            groups.setdefault((row[0], row[1]), []).append(row)
+        out: dict[str, list[IndexInfo]] = {}
+        for (physical, name), rows in groups.items():
+            out.setdefault(split_physical_name(physical)[1], []).append(
+                IndexInfo(name=name, columns=tuple(r[3] for r in rows), unique=bool(rows[0][2]))
             )
         return out
 

@@ -1,4 +1,7 @@
-"""dj-cli's built-in sub-commands, registered through the same hook as any plugin."""
+"""dj-cli's built-in sub-commands, registered through the same hook as any plugin's.
+
+``dj plugins`` lives here; each other built-in is a module of dj-cli with a ``register(cli)``.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ import json
 
 from datajoint import hookimpl
 
-from . import populate
+from . import catalog, config_commands, console, diagram, jobs, populate
 from .hookspecs import CommandRegistrar
 
 
@@ -41,10 +44,13 @@ def _run_plugins(args: argparse.Namespace) -> int:
 
 @hookimpl
 def dj_cli_register_commands(cli: CommandRegistrar) -> None:
+    console.register(cli)
+    config_commands.register(cli)
     cli.add_command(
         "plugins",
         "list registered backends, codecs, storage protocols and fetch formats",
         _configure_plugins,
         _run_plugins,
     )
-    populate.register(cli)
+    for module in (catalog, diagram, jobs, populate):
+        module.register(cli)

@@ -25,6 +25,10 @@ class BlobCodec(Codec):
     """
 
     name = "blob"
+    concurrent = True  # pack/unpack are pure; zlib releases the GIL
+    #: the serializer itself, which ``datajoint.blob.pack`` / ``unpack`` resolve to
+    pack = staticmethod(blob.pack)
+    unpack = staticmethod(blob.unpack)
 
     def get_dtype(self, is_store: bool) -> str:
         """``bytes`` in the table; ``<hash>`` in a store."""

@@ -7,13 +7,18 @@ update, cascading delete, drop, alter and describe, and Imported/Computed tables
 ``populate()`` (directly or by many workers through their jobs tables). Backends, codecs, storage
 protocols and fetch formats are plugins (see ``dj.plugins()``).
 
+``dj.Diagram`` draws and walks the dependency graph; it, the ``dj.diagram`` module and ``dj.cli``
+(the ``dj`` command, from dj-cli) are loaded on first use.
+
 Not in this version: object storage (no storage protocol is registered, so store-backed codec
-types such as ``<blob@>`` cannot be used), the dependency diagram, and schema migration.
+types such as ``<blob@>`` cannot be used) and schema migration.
 """
 
 from __future__ import annotations
 
+import importlib as _importlib
 import logging as _logging
+from typing import Any
 
 from . import errors
 from .algebra.conditions import AndList, Not
@@ -42,6 +47,24 @@ _install_fetch_api(QueryExpression)
 
 __author__ = "DataJoint Contributors"
 
+
+def __getattr__(name: str) -> Any:
+    """The names loaded on first use (SPEC §15): networkx and the CLI are not imported with
+    ``datajoint``."""
+    if name in ("Diagram", "diagram"):
+        diagram = _importlib.import_module(".diagram", __name__)
+        return diagram if name == "diagram" else diagram.Diagram
+    if name == "cli":
+        try:
+            from dj_cli.main import cli
+        except ImportError as error:
+            raise errors.DataJointError(
+                'dj.cli needs the dj-cli package. Install it with: pip install "dj-kernel[cli]"'
+            ) from error
+        return cli
+    raise AttributeError(f"module 'datajoint' has no attribute {name!r}")
+
+
 logger = _logging.getLogger("datajoint")
 if not logger.handlers:
     _handler = _logging.StreamHandler()
@@ -58,6 +81,7 @@ __all__ = [
     "Computed",
     "Connection",
     "DataJointError",
+    "Diagram",
     "Entry",
     "FreeTable",
     "Imported",
@@ -81,6 +105,7 @@ __all__ = [
     "VirtualModule",
     "__author__",
     "__version__",
+    "cli",
     "config",
     "conn",
     "errors",

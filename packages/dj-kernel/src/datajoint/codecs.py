@@ -53,6 +53,9 @@ class Codec(ABC):
     """
 
     name: str | None = None
+    #: ``encode``/``decode`` are pure functions of their arguments, safe to run on several
+    #: threads at once: many large values of a column are then encoded/decoded in parallel
+    concurrent: bool = False
 
     def __init_subclass__(cls, *, register: bool = True, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -376,6 +379,11 @@ class CodecChain:
     codecs: tuple[Codec, ...]
     final_dtype: str
     store: str | None
+
+    @property
+    def concurrent(self) -> bool:
+        """Whether every codec of the chain may run on several threads at once."""
+        return all(codec.concurrent for codec in self.codecs)
 
     def encode(
         self,

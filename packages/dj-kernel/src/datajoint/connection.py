@@ -68,11 +68,12 @@ class Connection:
         backend_name = BACKEND_ALIASES.get(backend or "", backend) or self.config.resolved_backend()
         self.backend: Backend = get_backend(backend_name)
         self.dialect = self.backend.dialect
-        if host and ":" in host and not host.startswith("["):
-            host, _, port_text = host.rpartition(":")
-            port = int(port_text)
         if self.backend.requires_server:
             host = host if host is not None else db.host
+            # "h:port" overrides the port, also in database.host (`dj --host h:port`, SPEC §11)
+            if host and ":" in host and not host.startswith("["):
+                host, _, port_text = host.rpartition(":")
+                port = int(port_text)
             port = port if port is not None else (db.port or self.backend.default_port)
             database_name = database_name if database_name is not None else db.name
         else:
@@ -208,15 +209,22 @@ class Connection:
     ) -> Any:
         if self._raw is None:
             raise errors.LostConnectionError("Server connection lost", "the connection is closed")
-        driver = self.backend.driver
-        with self._translated_errors(sql):
-            cursor = driver.cursor(self._raw, as_dict=as_dict, streaming=streaming)
+        # a plain try (not _translated_errors): this runs for every statement
+        try:
+            cursor = self.backend.driver.cursor(self._raw, as_dict=as_dict, streaming=streaming)
             if suppress_warnings:
-                cursor.execute(sql, list(args))
+                cursor.execute(sql, args if type(args) is list else list(args))
             else:
                 with warnings.catch_warnings():
                     warnings.simplefilter("always")
                     cursor.execute(sql, list(args))
+        except errors.DataJointError:
+            raise
+        except Exception as error:
+            translated = self._translated(error, sql)
+            if translated is None:
+                raise
+            raise translated from error
         return cursor
 
     # ---- query cache -----------------------------------------------------------------------
@@ -267,11 +275,15 @@ class Connection:
         except errors.DataJointError:
             raise
         except Exception as error:
-            shown = sql if len(sql) <= 1000 else sql[:1000] + " ..."  # bulk inserts are long
-            translated = self.backend.errors.translate(error, shown)
+            translated = self._translated(error, sql)
             if translated is None:
                 raise
             raise translated from error
+
+    def _translated(self, error: Exception, sql: str) -> BaseException | None:
+        """The DataJoint error for a driver error (None when the backend maps none)."""
+        shown = sql if len(sql) <= 1000 else sql[:1000] + " ..."  # bulk inserts are long
+        return self.backend.errors.translate(error, shown)
 
     def copy_rows(self, schema: str, table: str, columns: Sequence[str], rows: Any) -> None:
         """Bulk-load encoded rows with the driver's copy path (``capabilities.copy_rows``)."""

@@ -1,7 +1,13 @@
-"""The dependency graph of tables: foreign keys as edges parent -> child (SPEC §10)."""
+"""The dependency graph of tables: foreign keys as edges parent -> child (SPEC §10).
+
+``connection.dependencies`` is the one graph of the kernel: delete, drop, ``Schema.list_tables``,
+``Table.parents``/``children``/``ancestors``/``descendants`` and ``dj.Diagram`` all read it. It is
+cached per connection; declare, drop and alter clear it, and the next reader loads it again.
+"""
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable
 from typing import Any
 
@@ -9,16 +15,82 @@ import networkx as nx
 
 from .errors import DataJointError
 
+#: table-name prefix -> tier (checked in this order; no prefix is Manual)
+_TIER_PREFIXES = (("__", "Computed"), ("_", "Imported"), ("#", "Lookup"))
+
 
 def full_name(schema: str, table: str) -> str:
     """The backend-neutral node name of a table: ``schema.table``."""
     return f"{schema}.{table}"
 
 
+def node_name(table: Any) -> str:
+    """The graph node of a table object."""
+    return full_name(table.database, table.table_name)
+
+
+def _split_prefix(table_name: str) -> tuple[str, str]:
+    for prefix, _ in _TIER_PREFIXES:
+        if table_name.startswith(prefix):
+            return prefix, table_name[len(prefix) :]
+    return "", table_name
+
+
+def node_tier(table_name: str) -> str:
+    """The tier a table name says: Manual, Lookup, Imported, Computed or Part (SPEC §3.1)."""
+    prefix, rest = _split_prefix(table_name)
+    if "__" in rest:
+        return "Part"
+    return dict(_TIER_PREFIXES).get(prefix, "Manual")
+
+
+def master_node(node: str) -> str | None:
+    """The master's node of a part table's node by DataJoint's naming rule, else None."""
+    schema, _, table = node.partition(".")
+    prefix, rest = _split_prefix(table)
+    master, sep, part = rest.partition("__")
+    return full_name(schema, prefix + master) if sep and part and master else None
+
+
 def is_part_of(child: str, master: str) -> bool:
     """Whether table ``child`` is a part table of ``master`` (names of the form schema.table)."""
-    schema, _, table = master.partition(".")
-    return child.startswith(f"{schema}.{table}__") and len(child) > len(master) + 2
+    return master_node(child) == master
+
+
+def read_catalog(conn: Any, schemas: list[str]) -> tuple[dict[str, set[str]], list[Any]]:
+    """The tables of ``schemas`` with their primary keys, and the foreign keys of those tables.
+
+    All catalog reading of the graph happens here, so that it can use bulk introspection.
+    """
+    from .heading import schema_primary_keys
+
+    run, intro = conn.run, conn.introspection
+    tables: dict[str, set[str]] = {}
+    for schema in schemas:
+        for table, key in schema_primary_keys(conn, schema).items():
+            if not table.startswith("~"):
+                tables[full_name(schema, table)] = set(key)
+    foreign_keys = [fk for fk in intro.foreign_keys(run, schemas) if not fk.table.startswith("~")]
+    return tables, foreign_keys
+
+
+def _closure(conn: Any, schemas: Iterable[str], downstream: bool) -> set[str]:
+    """``schemas`` plus every schema that references them (downstream) or that they reference
+    (upstream), transitively, from catalog queries only."""
+    intro = conn.introspection
+    search = intro.downstream_schemas if downstream else intro.upstream_schemas
+    known = set(schemas)
+    while True:
+        found = set(search(conn.run, sorted(known))) - known
+        if not found:
+            return known
+        known |= found
+
+
+#: per connection: (schema, downstream?) -> the schemas its last search found
+_closures: weakref.WeakKeyDictionary[Any, dict[tuple[str, bool], frozenset[str]]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 class Dependencies(nx.MultiDiGraph):
@@ -38,6 +110,7 @@ class Dependencies(nx.MultiDiGraph):
         super().clear()
         self._loaded = set()
 
+    # ---- loading ---------------------------------------------------------------------------
     def load(self, force: bool = True, schema_names: Iterable[str] | None = None) -> None:
         """(Re)build the graph from the catalog of ``schema_names`` (default: activated schemas)."""
         conn = self._connection
@@ -45,18 +118,10 @@ class Dependencies(nx.MultiDiGraph):
         if not force and set(names) <= self._loaded:
             return
         self.clear()
-        run, intro = conn.run, conn.introspection
-        for schema in names:
-            for table in intro.list_tables(run, schema):
-                if table.startswith("~"):
-                    continue
-                columns = intro.columns(run, schema, table)
-                self.add_node(
-                    full_name(schema, table), primary_key={c.name for c in columns if c.in_key}
-                )
-        for fk in intro.foreign_keys(run, names):
-            if fk.table.startswith("~"):
-                continue
+        tables, foreign_keys = read_catalog(conn, names)
+        for node, primary_key in tables.items():
+            self.add_node(node, primary_key=primary_key)
+        for fk in foreign_keys:
             child, parent = full_name(fk.schema, fk.table), full_name(fk.ref_schema, fk.ref_table)
             if parent not in self:
                 self.add_node(parent, primary_key=set(fk.ref_columns))
@@ -75,6 +140,52 @@ class Dependencies(nx.MultiDiGraph):
             raise DataJointError("DataJoint can only work with acyclic dependencies")
         self._loaded = set(names)
 
+    def _known_schemas(self, schema_names: Iterable[str] | None) -> set[str]:
+        if schema_names is not None:
+            return set(schema_names)
+        return set(self._loaded) | set(self._connection.schemas)
+
+    def load_all_downstream(self, schema_names: Iterable[str] | None = None) -> None:
+        """Load the known schemas (default: loaded and activated ones) and every schema that
+        references them, transitively."""
+        conn = self._connection
+        known = self._known_schemas(schema_names)
+        self.load(force=True, schema_names=_closure(conn, known, downstream=True))
+
+    def load_all_upstream(self, schema_names: Iterable[str] | None = None) -> None:
+        """Load the known schemas (default: loaded and activated ones) and every schema they
+        reference, transitively."""
+        conn = self._connection
+        known = self._known_schemas(schema_names)
+        self.load(force=True, schema_names=_closure(conn, known, downstream=False))
+
+    def load_downstream_of(self, schema: str, *, force: bool = False) -> Dependencies:
+        """This graph with ``schema``, the activated schemas and everything downstream of them.
+
+        While the graph still holds what the last search found (declare, drop and alter clear
+        it), neither the search nor the load is repeated. A table created since by another process
+        is then missing from a delete plan, its foreign key refuses the DELETE, and delete retries
+        with ``force=True``, which searches the catalog again and reloads.
+        """
+        return self._load_closure(schema, downstream=True, force=force)
+
+    def load_upstream_of(self, schema: str, *, force: bool = False) -> Dependencies:
+        """This graph with ``schema``, the activated schemas and everything upstream of them;
+        cached as :meth:`load_downstream_of` is (``Diagram.trace`` runs once per make)."""
+        return self._load_closure(schema, downstream=False, force=force)
+
+    def _load_closure(self, schema: str, *, downstream: bool, force: bool) -> Dependencies:
+        conn = self._connection
+        cache = _closures.setdefault(conn, {})
+        known = cache.get((schema, downstream))
+        if not force and known is not None and known <= self._loaded and len(self):
+            return self
+        names = frozenset(_closure(conn, {schema}, downstream=downstream) | set(conn.schemas))
+        self.load(force=force, schema_names=names)
+        cache[(schema, downstream)] = names
+        return self
+
+    # ---- queries ---------------------------------------------------------------------------
     def _edges(self, name: str, incoming: bool, primary: bool | None) -> list[tuple[str, dict]]:
         edges = self.in_edges(name, data=True) if incoming else self.out_edges(name, data=True)
         out = []
@@ -89,13 +200,22 @@ class Dependencies(nx.MultiDiGraph):
     def children(self, name: str, primary: bool | None = None) -> list[tuple[str, dict]]:
         return self._edges(name, False, primary)
 
+    def master_of(self, node: str) -> str | None:
+        """The master of a part table when the master is in the graph, else None."""
+        master = master_node(node)
+        return master if master is not None and master in self else None
+
+    def topological(self, nodes: Iterable[str]) -> list[str]:
+        """``nodes`` in a topological order (parents before children, ties by name)."""
+        return list(nx.lexicographical_topological_sort(self.subgraph(set(nodes))))
+
     def topo_sort(self) -> list[str]:
         """Tables in topological order, each part placed right after its master when all of
         the part's other parents are already placed (else at its own topological position)."""
         order = list(nx.lexicographical_topological_sort(self))
         parts: dict[str, list[str]] = {}
         for name in order:
-            master = next((m for m in order if is_part_of(name, m)), None)
+            master = self.master_of(name)
             if master is not None:
                 parts.setdefault(master, []).append(name)
         placed: list[str] = []
@@ -122,3 +242,8 @@ class Dependencies(nx.MultiDiGraph):
         """Every ancestor, parents after their own parents, ``name`` last."""
         nodes = nx.ancestors(self, name) | {name}
         return [n for n in self.topo_sort() if n in nodes]
+
+    def quoted(self, node: str) -> str:
+        """The quoted full table name of a node, in the connection's dialect."""
+        schema, _, table = node.partition(".")
+        return self._connection.dialect.full_table_name(schema, table)

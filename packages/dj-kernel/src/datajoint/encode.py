@@ -7,6 +7,7 @@ from typing import Any
 
 from .codecs import CodecChain, column_chain, encode_key, resolved_store_name
 from .errors import DataJointError
+from .parallel import ordered_map, worth_parallel
 from .values import DEFAULT, pass_through, stored, to_uuid
 from .write.data_errors import value_rule
 
@@ -50,11 +51,18 @@ class AttributeEncoder:
         values that codec encoders receive in ``key``.
         """
         if self.chain is not None:
-            if rows is None:
-                return [self.encode_codec(v, None) for v in values]
-            return [self.encode_codec(v, r) for v, r in zip(values, rows, strict=True)]
+            pairs = (
+                zip(values, rows, strict=True) if rows is not None else ((v, None) for v in values)
+            )
+            if self.chain.concurrent and worth_parallel(values):
+                # several large values (e.g. arrays to compress): packed on the pool, in order
+                return ordered_map(self._encode_pair, pairs)
+            return [self.encode_codec(v, r) for v, r in pairs]
         simple, encode = self.pass_through, self.bind
         return [(v if v == v else DEFAULT) if type(v) in simple else encode(v) for v in values]
+
+    def _encode_pair(self, pair: tuple[Any, Any]) -> Any:
+        return self.encode_codec(*pair)
 
     def __call__(self, value: Any, row: Any = None) -> Any:
         if self.chain is not None:

@@ -93,6 +93,11 @@ class PluginError(DataJointError):
     """A plugin is missing, broken or conflicts with another one."""
 
 
+class UnmatchedRestrictionError(DataJointError):
+    """A delete, drop or update of a table restricted by a dict naming none of its attributes
+    (a restriction that would restrict nothing)."""
+
+
 THREAD_SAFE_MESSAGE = (
     "Global DataJoint state is disabled in thread-safe mode. "
     "Use dj.Instance() to create an isolated instance."

@@ -7,12 +7,15 @@ writes that change a table's columns drop it from :func:`heading_cache`.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from typing import Any
+
+import numpy as np
 
 from .declare.types import core_type_name
 from .errors import DataJointError
-from .lineage import read_lineage
+from .lineage import forget_lineage, read_lineage
+from .numeric_types import OBJECT, wide_dtype
 from .sqltext import find_top_level
 
 _NATIVE_TO_CORE = {
@@ -112,6 +115,66 @@ class Attribute:
             self.core.startswith(("int", "float")) or self.core in ("decimal", "bool")
         )
 
+    # ---- the names DataJoint 2.x code reads on an attribute ---------------------------------
+    @property
+    def original_type(self) -> str | None:
+        """The declared core type (``int8`` on a ``tinyint`` column, ``uuid`` on ``binary(16)``);
+        None for codec, native-typed and computed attributes."""
+        if self.codec or self.expression is not None or core_type_name(self.type) is None:
+            return None
+        return self.type
+
+    @property
+    def json(self) -> bool:
+        return self.is_json
+
+    @property
+    def uuid(self) -> bool:
+        return self.is_uuid
+
+    @property
+    def numeric(self) -> bool:
+        return self.is_numeric and not self.codec
+
+    @property
+    def string(self) -> bool:
+        """Text, enumeration and date/time attributes (the values compared as quoted text)."""
+        if self.codec:
+            return False
+        if self.core in ("varchar", "char", "enum", "date", "datetime"):
+            return True
+        sql_type = self.sql_type.lower()
+        return (
+            sql_type.startswith(("varchar", "char", "enum", "time", "year")) or "text" in sql_type
+        )
+
+    @property
+    def dtype(self) -> np.dtype:
+        """The numpy type of this attribute's values as DataJoint 2.x gives it: int64 or float64
+        for numbers, object for everything else and for integers that may be NULL."""
+        dtype = wide_dtype(self)
+        if dtype.kind in "iub" and self.nullable:
+            return OBJECT
+        return dtype
+
+    @property
+    def attribute_expression(self) -> Any:
+        """The SQL of a computed attribute (None for a stored one)."""
+        return self.expression
+
+    @property
+    def original_name(self) -> str:
+        """The name before a rename (the name itself when not renamed)."""
+        return self.source or self.name
+
+    @property
+    def sql_comment(self) -> str:
+        return self.stored_comment
+
+    def todict(self) -> dict[str, Any]:
+        """The attribute's fields as a dict."""
+        return asdict(self)
+
     @property
     def is_renamed(self) -> bool:
         return self.source is not None and self.source != self.name
@@ -170,12 +233,18 @@ class Heading:
         self._attributes: dict[str, Attribute] = {a.name: a for a in attributes}
         self.table_comment = table_comment
         self.has_lineage = has_lineage
+        # a heading never changes once built: name lists are computed once (every query and
+        # fetch reads them); the properties hand out copies
+        self._names = [a.name for a in self._attributes.values() if not a.is_hidden]
+        self._key = [a.name for a in self._attributes.values() if a.in_key]
+        #: whether an attribute is renamed or computed (a query over it restricts a subquery)
+        self.has_renames = any(a.is_renamed or a.expression for a in self._attributes.values())
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self.names)
+        return iter(self._names)
 
     def __len__(self) -> int:
-        return len(self.names)
+        return len(self._names)
 
     def __contains__(self, name: object) -> bool:
         return name in self._attributes and not str(name).startswith("_")
@@ -201,7 +270,7 @@ class Heading:
 
     @property
     def names(self) -> list[str]:
-        return [a.name for a in self.visible]
+        return list(self._names)
 
     @property
     def attributes(self) -> dict[str, Attribute]:
@@ -210,7 +279,7 @@ class Heading:
 
     @property
     def primary_key(self) -> list[str]:
-        return [a.name for a in self._attributes.values() if a.in_key]
+        return list(self._key)
 
     @property
     def secondary_attributes(self) -> list[str]:
@@ -218,6 +287,67 @@ class Heading:
 
     def lineage(self, name: str) -> str | None:
         return self._attributes[name].lineage
+
+    # ---- the names DataJoint 2.x code reads on a heading -----------------------------------
+    @property
+    def lineage_available(self) -> bool:
+        return self.has_lineage
+
+    @property
+    def blobs(self) -> list[str]:
+        """Visible attributes stored as bytes (blobs and byte-valued codecs)."""
+        return [a.name for a in self.visible if a.is_blob]
+
+    @property
+    def non_blobs(self) -> list[str]:
+        """Visible attributes that are neither blobs nor JSON."""
+        return [a.name for a in self.visible if not (a.is_blob or a.is_json)]
+
+    @property
+    def new_attributes(self) -> list[str]:
+        """Visible attributes computed by a projection."""
+        return [a.name for a in self.visible if a.expression is not None]
+
+    @property
+    def has_autoincrement(self) -> bool:
+        return any(a.autoincrement for a in self.visible)
+
+    @property
+    def as_dtype(self) -> np.dtype:
+        """A numpy structured dtype of the visible attributes (see :attr:`Attribute.dtype`)."""
+        return np.dtype([(a.name, a.dtype) for a in self.visible])
+
+    def as_sql(
+        self, fields: Iterable[str], include_aliases: bool = True, dialect: Any = None
+    ) -> str:
+        """The SELECT list of ``fields``: quoted names (by ``dialect``, else ANSI double quotes),
+        renamed attributes as ``source AS name`` and computed ones as ``expression AS name``
+        (without the aliases when ``include_aliases`` is false)."""
+
+        def quote(name: str) -> str:
+            return dialect.quote(name) if dialect is not None else '"' + name + '"'
+
+        def field(name: str) -> str:
+            attr = self._attributes[name]
+            if attr.expression is not None:
+                if not isinstance(attr.expression, str):
+                    raise DataJointError(
+                        f"Attribute `{name}` is computed by the query model, which has no SQL "
+                        "text without its bound parameters; render the query instead."
+                    )
+                text = attr.expression
+            elif attr.is_renamed:
+                text = quote(attr.source or name)
+            else:
+                return quote(name)
+            return f"{text} AS {quote(name)}" if include_aliases else text
+
+        return ",".join(field(name) for name in fields)
+
+    def determines(self, other: Heading) -> bool:
+        """Whether every primary-key attribute of ``other`` is an attribute of this heading."""
+        names = set(self.names)
+        return all(name in names for name in other.primary_key)
 
     def select(self, names: Iterable[str]) -> Heading:
         """A heading with just ``names`` (hidden primary-key attributes are kept)."""
@@ -242,25 +372,106 @@ def heading_cache(connection: Any) -> dict[tuple[str, str], Heading]:
     return cache
 
 
-def load_heading(connection: Any, schema: str, table: str) -> Heading:
-    """Read a table's heading from the catalog, with lineage when the schema records it."""
+def _bulk_loaded(connection: Any) -> set[str]:
+    """Schemas whose every table's heading ``connection`` has read in one bulk load."""
+    loaded = getattr(connection, "_bulk_loaded_schemas", None)
+    if loaded is None:
+        loaded = connection._bulk_loaded_schemas = set()
+    return loaded
+
+
+def forget_schema(connection: Any, schema: str) -> None:
+    """Drop everything ``connection`` has cached of ``schema``'s catalog (after creating or
+    dropping the schema)."""
     cache = heading_cache(connection)
-    if (schema, table) in cache:
-        return cache[(schema, table)]
-    intro, run = connection.introspection, connection.run
-    columns = intro.columns(run, schema, table)
-    if not columns:
-        raise DataJointError(f"Table `{schema}`.`{table}` is not declared.")
-    lineage = read_lineage(connection, schema)
+    for key in [k for k in cache if k[0] == schema]:
+        del cache[key]
+    _bulk_loaded(connection).discard(schema)
+    forget_lineage(connection, schema)
+
+
+def _build_heading(
+    schema: str,
+    table: str,
+    columns: list[Any],
+    comment: str,
+    lineage: dict[str, dict[str, str]] | None,
+) -> Heading:
     table_lineage = (lineage or {}).get(table, {})
     attributes = [Attribute.from_column(c, table_lineage.get(c.name)) for c in columns]
     for attr in attributes:
         if attr.in_key and (attr.is_json or attr.is_blob or attr.codec):
             raise DataJointError("Blob or JSON attributes are not allowed in the primary key")
-    heading = Heading(
-        attributes,
-        table_comment=intro.table_comment(run, schema, table),
-        has_lineage=lineage is not None,
+    return Heading(attributes, table_comment=comment, has_lineage=lineage is not None)
+
+
+def load_schema_headings(connection: Any, schema: str) -> None:
+    """Read the headings of every table of ``schema`` into the cache in a constant number of
+    queries (columns, table comments, lineage), keeping the ones already cached.
+
+    A table whose heading cannot be built (a legacy type, a blob in the key) is left out: reading
+    that table's heading on its own reports the error.
+    """
+    intro, run = connection.introspection, connection.run
+    columns = intro.schema_columns(run, schema)
+    comments = intro.table_comments(run, schema) if columns else {}
+    lineage = read_lineage(connection, schema) if columns else None
+    cache = heading_cache(connection)
+    for table, table_columns in columns.items():
+        if (schema, table) in cache:
+            continue
+        try:
+            heading = _build_heading(schema, table, table_columns, comments.get(table, ""), lineage)
+        except DataJointError:
+            continue
+        cache[(schema, table)] = heading
+    _bulk_loaded(connection).add(schema)
+
+
+def schema_primary_keys(connection: Any, schema: str) -> dict[str, list[str]]:
+    """The primary key of every table of ``schema`` (hidden ones included), by table name.
+
+    Taken from the cached headings when every table has one (loading the schema's headings in
+    bulk on first use, so that opening a schema reads its columns once), else from one bulk
+    read of the schema's columns.
+    """
+    intro, run = connection.introspection, connection.run
+    tables = intro.list_tables(run, schema)
+    if schema not in _bulk_loaded(connection):
+        load_schema_headings(connection, schema)
+    cache = heading_cache(connection)
+    if all((schema, t) in cache for t in tables):
+        return {t: cache[(schema, t)].primary_key for t in tables}
+    columns = intro.schema_columns(run, schema)
+    return {t: [c.name for c in cols if c.in_key] for t, cols in columns.items()}
+
+
+def load_heading(connection: Any, schema: str, table: str) -> Heading:
+    """A table's heading, with lineage when the schema records it.
+
+    The first heading read of a schema loads every table of it at once
+    (:func:`load_schema_headings`); a table missing after that (declared or altered since) is
+    read on its own.
+    """
+    cache = heading_cache(connection)
+    heading = cache.get((schema, table))
+    if heading is not None:
+        return heading
+    if schema not in _bulk_loaded(connection):
+        load_schema_headings(connection, schema)
+        heading = cache.get((schema, table))
+        if heading is not None:
+            return heading
+    intro, run = connection.introspection, connection.run
+    columns = intro.columns(run, schema, table)
+    if not columns:
+        raise DataJointError(f"Table `{schema}`.`{table}` is not declared.")
+    heading = _build_heading(
+        schema,
+        table,
+        columns,
+        intro.table_comment(run, schema, table),
+        read_lineage(connection, schema),
     )
     cache[(schema, table)] = heading
     return heading

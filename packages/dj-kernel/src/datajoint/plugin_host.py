@@ -23,7 +23,7 @@ import os
 import re
 import sys
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
@@ -465,11 +465,19 @@ class PluginHost:
         self.load()
         return self._pm.hook
 
-    def run_hook(self, hook_name: str, **kwargs: Any) -> list[Any]:
+    def run_hook(
+        self,
+        hook_name: str,
+        per_plugin: Callable[[_Source], Mapping[str, Any]] | None = None,
+        **kwargs: Any,
+    ) -> list[Any]:
         """Call every implementation of ``hook_name`` one plugin at a time, in registration order.
 
-        A plugin whose implementation raises is recorded as broken (raised in strict mode) and the
-        others still run. Returns the results of the calls that succeeded.
+        ``per_plugin(source)``, when given, adds arguments for one plugin's call from its
+        provenance (``source.name``, ``.distribution``, ``.version``), so an extension can record
+        which distribution provided what. A plugin whose implementation raises is recorded as
+        broken (raised in strict mode) and the others still run. Returns the results of the calls
+        that succeeded.
         """
         self.load()
         caller = getattr(self._pm.hook, hook_name, None)
@@ -481,7 +489,8 @@ class PluginHost:
         results = []
         for impl in caller.get_hookimpls():
             source = self._sources.get(impl.plugin_name, _Source(impl.plugin_name, IN_PROCESS, ""))
-            succeeded, result = self._call(impl, source, kwargs)
+            call_kwargs = kwargs if per_plugin is None else {**kwargs, **per_plugin(source)}
+            succeeded, result = self._call(impl, source, call_kwargs)
             if succeeded:
                 results.append(result)
         return results

@@ -12,7 +12,7 @@ from typing import Any
 
 from .connection import Connection, conn, guard_global_state
 from .errors import AccessError, DataJointError
-from .heading import heading_cache
+from .heading import forget_schema, heading_cache
 from .lineage import LINEAGE_TABLE, lineage_table_exists, read_lineage, write_lineage
 from .naming import to_snake_case
 from .table import FreeTable, Table
@@ -109,6 +109,7 @@ class Schema:
                     f"Database `{schema_name}` has not yet been declared. "
                     "Set argument create_schema=True to create it."
                 )
+            forget_schema(conn_, schema_name)  # anything cached of a schema of that name is gone
             try:
                 for sql in conn_.dialect.create_schema_sql(schema_name):
                     conn_.query(sql)
@@ -153,10 +154,9 @@ class Schema:
     def _bind(self, cls: type[Any], context: dict[str, Any]) -> None:
         context = {**context, "self": cls, cls.__name__: cls}
         self._bind_one(cls, context)
-        for name, part in list(cls.__dict__.items()):
-            if name[:1].isupper() and isinstance(part, type) and issubclass(part, Part):
-                part._master = cls
-                self._bind_one(part, {**context, "master": cls, "self": part})
+        for part in part_classes(cls):
+            part._master = cls
+            self._bind_one(part, {**context, "master": cls, "self": part})
 
     def _bind_one(self, cls: type[Any], context: dict[str, Any]) -> None:
         cls.database = self._schema_name
@@ -170,9 +170,11 @@ class Schema:
         ):
             cls.__doc__ = (cls.__doc__ or "") + "\nTable definition:\n\n" + cls.definition
         instance = cls()
-        if not instance.is_declared and self._create_tables:
-            instance.declare(context)
-        if instance.is_declared and issubclass(cls, Lookup) and cls.contents is not None:
+        declared = instance.is_declared
+        if not declared and self._create_tables:
+            instance.declare(context)  # raises unless the table exists afterwards
+            declared = True
+        if declared and issubclass(cls, Lookup) and cls.contents is not None:
             self._insert_contents(instance)
 
     def _insert_contents(self, table: Table) -> None:
@@ -257,10 +259,11 @@ class Schema:
 
         conn_, name = self.connection, self._schema_name
         ensure_lineage_table(conn_, name)
-        fks = conn_.introspection.foreign_keys(conn_.run, [self.database])
+        fks = conn_.introspection.foreign_keys(conn_.run, [name])
+        catalog = conn_.introspection.schema_columns(conn_.run, name)
         for table in self.list_tables():
             heading_cache(conn_).pop((name, table), None)
-            columns = conn_.introspection.columns(conn_.run, self.database, table)
+            columns = catalog.get(table, [])
             lineage: dict[str, str] = {}
             for fk in (f for f in fks if f.table == table):
                 parent_rows = (read_lineage(conn_, fk.ref_schema) or {}).get(fk.ref_table, {})
@@ -293,6 +296,31 @@ class Schema:
         from .write.drop import drop_schema
 
         drop_schema(self, prompt=prompt)
+
+
+def part_classes(master: type) -> list[type[Part]]:
+    """The Part classes nested in ``master``, its own and those it inherits, in declaration order.
+
+    An inherited part becomes a subclass of its own set on ``master``, so that binding it (to
+    ``master``'s schema, with ``-> master`` meaning ``master``) leaves the base class's part as it
+    was: ``class D(B)`` declares ``d__h`` referencing ``d`` while ``B.H`` stays ``B``'s.
+    """
+    names: list[str] = []
+    for klass in reversed(master.__mro__):
+        for name, value in vars(klass).items():
+            is_part = isinstance(value, type) and issubclass(value, Part)
+            if is_part and name[:1].isupper() and name not in names:
+                names.append(name)
+    parts: list[type[Part]] = []
+    for name in names:
+        part = getattr(master, name)
+        if name not in master.__dict__:
+            qualname = f"{master.__qualname__}.{part.__name__}"
+            attrs = {"__module__": master.__module__, "__qualname__": qualname}
+            part = type(part.__name__, (part,), attrs)
+            setattr(master, name, part)
+        parts.append(part)
+    return parts
 
 
 _TIER_PATTERNS = (

@@ -10,7 +10,7 @@ from .algebra.expression import QueryExpression
 from .declare.compile import compile_definition
 from .errors import AccessError, DataJointError
 from .heading import Heading, heading_cache, load_heading
-from .lineage import ensure_lineage_table, write_lineage
+from .lineage import ensure_lineage_table, forget_lineage, write_lineage
 
 logger = logging.getLogger("datajoint")
 
@@ -113,6 +113,15 @@ class TableMeta(type):
         return cls() @ other
 
 
+def _not_configured(class_name: str) -> str:
+    """The error for a table class no activated schema has bound (wording of SPEC §3)."""
+    return (
+        f"Table `{class_name}` is not properly configured: its schema is not activated. "
+        "Decorate the class with an activated schema, e.g. schema = dj.Schema('database_name') "
+        "or schema.activate('database_name')."
+    )
+
+
 def resolve_reference(ref: str, context: dict[str, Any], line: str) -> tuple[Any, dict[str, str]]:
     """Evaluate a foreign-key reference: a table, or a projection of one with renames only.
 
@@ -162,15 +171,13 @@ class Table(QueryExpression, metaclass=TableMeta):
     @property
     def table_name(self) -> str:
         if self._table_name is None:
-            raise DataJointError(f"Class {type(self).__name__} is not associated with a schema.")
+            raise DataJointError(_not_configured(type(self).__name__))
         return self._table_name
 
     @property
     def connection(self) -> Any:
         if self._connection is None:
-            raise DataJointError(
-                f"Table {type(self).__name__} has no connection: activate its schema."
-            )
+            raise DataJointError(_not_configured(type(self).__name__))
         return self._connection
 
     @property
@@ -257,6 +264,9 @@ class Table(QueryExpression, metaclass=TableMeta):
                     f"privilege on schema `{self.database}` and REFERENCES privilege on any "
                     "referenced parent tables."
                 ) from None
+        except BaseException:
+            forget_lineage(conn, self.database)  # the lineage rows may have been rolled back
+            raise
         heading_cache(conn).pop((self.database, self.table_name), None)
         conn.dependencies.clear()
 
@@ -301,7 +311,9 @@ class Table(QueryExpression, metaclass=TableMeta):
     def drop(self, prompt: bool | None = None, part_integrity: str = "enforce") -> None:
         """Drop this table and every table that depends on it, leaves first."""
         from .write.drop import drop
+        from .write.safety import refuse_unmatched_restriction
 
+        refuse_unmatched_restriction(self, "drop")
         drop(self, prompt=prompt, part_integrity=part_integrity)
 
     # ---- deleting, updating, validating, altering ------------------------------------------
@@ -316,19 +328,25 @@ class Table(QueryExpression, metaclass=TableMeta):
         Returns the number of rows deleted from this table itself (SPEC §8).
         """
         from .write.delete import delete
+        from .write.safety import refuse_unmatched_restriction
 
+        refuse_unmatched_restriction(self, "delete")
         return delete(self, transaction=transaction, prompt=prompt, part_integrity=part_integrity)
 
     def delete_quick(self, get_count: bool = False) -> int | None:
         """One DELETE of this (restricted) table: no cascade, no prompt."""
         from .write.delete import delete_quick
+        from .write.safety import refuse_unmatched_restriction
 
+        refuse_unmatched_restriction(self, "delete_quick")
         return delete_quick(self, get_count=get_count)
 
     def update1(self, row: Any) -> None:
         """Update the secondary attributes of one existing row, identified by its primary key."""
+        from .write.safety import refuse_unmatched_restriction
         from .write.update import update1
 
+        refuse_unmatched_restriction(self, "update1")
         update1(self, row)
 
     def validate(self, rows: Any, *, ignore_extra_fields: bool = False) -> Any:

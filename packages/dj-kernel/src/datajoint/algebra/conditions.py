@@ -112,18 +112,23 @@ def _json_comparison(path: m.JsonPath, value: Any) -> m.Node:
 
 
 def _mapping_condition(query: Any, condition: Mapping[str, Any]) -> m.Node | bool:
-    names = set(query.heading.names) | set(query.heading.primary_key)
+    heading = query.heading
+    attributes = heading._attributes  # read directly: this runs once per key in populate
     items: list[m.Node] = []
     for key, value in condition.items():
-        if key not in names:
-            path = json_path(query.heading, key)
+        attr = attributes.get(key)
+        if attr is None or (attr.is_hidden and not attr.in_key):
+            path = json_path(heading, key)
             if path is not None:
                 items.append(_json_comparison(path, value))
             continue
         column = m.Column(key)
-        items.append(
-            m.IsNull(column) if value is None else m.Compare(column, "=", _bind(query, key, value))
-        )
+        if value is None:
+            items.append(m.IsNull(column))
+        elif type(value) in pass_through(attr.core):  # the common case, bound as is
+            items.append(m.Compare(column, "=", m.Param(value)))
+        else:
+            items.append(m.Compare(column, "=", _bind(query, key, value)))
     if not items:
         return True
     return items[0] if len(items) == 1 else m.And(tuple(items))
@@ -162,6 +167,8 @@ def _query_condition(query: Any, other: Any, semantic_check: bool) -> m.Node | b
 
 def _compile(query: Any, condition: Any, semantic_check: bool = True) -> m.Node | bool:
     """A node, or True/False for conditions that are constant."""
+    if type(condition) is dict:  # a key: the common case, tested before the imports below
+        return _mapping_condition(query, condition)
     from .expression import QueryExpression
     from .universal import U
 
@@ -207,6 +214,25 @@ def _compile(query: Any, condition: Any, semantic_check: bool = True) -> m.Node 
         nodes = [i for i in items if not isinstance(i, bool)]
         return False if not nodes else (nodes[0] if len(nodes) == 1 else m.Or(tuple(nodes)))
     raise DataJointError(f"Invalid restriction type {condition!r}")
+
+
+def unmatched_keys(query: Any, condition: Any) -> list[str]:
+    """The keys of the dict restrictions in ``condition`` that name no attribute of ``query``.
+
+    Such a dict restricts nothing (SPEC §6.1, as in DataJoint 2.x), and so does a list holding
+    one; this finds them so that a delete, drop or update can refuse what is most likely a typo.
+    A dict with at least one known key, or one inside ``Not``, restricts (or empties) the query
+    and is not reported.
+    """
+    if isinstance(condition, Mapping):
+        heading = query.heading
+        names = set(heading.names) | set(heading.primary_key)
+        if any(k in names or json_path(heading, k) is not None for k in condition):
+            return []
+        return [str(k) for k in condition]
+    if isinstance(condition, list | tuple):  # an AndList is a list too
+        return [key for item in condition for key in unmatched_keys(query, item)]
+    return []
 
 
 def _is_dataframe(value: Any) -> bool:

@@ -8,10 +8,10 @@ limits) are first wrapped in a FROM-clause subquery, so every name in a query is
 
 from __future__ import annotations
 
-import copy
 import itertools
 import re
 import threading
+import weakref
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
@@ -19,7 +19,7 @@ from typing import Any
 from ..errors import DataJointError
 from ..heading import Attribute, Heading
 from . import model as m
-from .conditions import AndList, Not, compile_condition, json_path
+from .conditions import AndList, Not, compile_condition, json_path, unmatched_keys
 from .operator_headings import aggregation_heading, join_heading, visible_key
 from .semantics import assert_join_compatibility
 from .top import Top
@@ -28,6 +28,20 @@ _IDENTIFIER = re.compile(r"^[A-Za-z_]\w*$")
 _DUPLICATE = re.compile(r"^\(\s*([A-Za-z_]\w*)\s*\)$")
 _alias_counter = itertools.count()
 _alias_lock = threading.Lock()
+
+
+#: what is derived from a heading alone (projected headings, select lists), per heading: a
+#: heading never changes, so each is worked out once and dropped with its heading
+_DERIVED: weakref.WeakKeyDictionary[Heading, dict[tuple, Any]] = weakref.WeakKeyDictionary()
+#: entries kept per heading (ad-hoc projections must not grow it without bound)
+_MAX_DERIVED = 256
+
+
+def _derived(heading: Heading) -> dict[tuple, Any]:
+    cache = _DERIVED.get(heading)
+    if cache is None or len(cache) >= _MAX_DERIVED:
+        cache = _DERIVED[heading] = {}
+    return cache
 
 
 def next_alias() -> str:
@@ -85,6 +99,8 @@ class QueryExpression:
     _distinct: bool = False
     _group_by: tuple[str, ...] | None = None
     _columns: frozenset[str] | None = None
+    #: keys of dict restrictions that named no attribute and so restricted nothing
+    _unmatched_keys: tuple[str, ...] = ()
 
     # ---- structure -------------------------------------------------------------------------
     @property
@@ -114,7 +130,9 @@ class QueryExpression:
     def _derive(self, **changes: Any) -> QueryExpression:
         """A new expression; a restriction alone keeps the class (``(Table & key).delete()``)."""
         if set(changes) <= {"restriction", "top"}:
-            result = copy.copy(self)
+            # a shallow copy of the instance (what copy.copy does, without its protocol lookups)
+            result = object.__new__(type(self))
+            result.__dict__.update(self.__dict__)
             for key, value in changes.items():
                 setattr(result, "_" + key, value)
             return result
@@ -131,7 +149,7 @@ class QueryExpression:
 
     @property
     def _has_renames(self) -> bool:
-        return any(a.is_renamed or a.expression for a in self.heading.all_attributes)
+        return self.heading.has_renames
 
     @property
     def _is_plain(self) -> bool:
@@ -162,6 +180,14 @@ class QueryExpression:
 
     # ---- compilation -----------------------------------------------------------------------
     def _select_items(self, names: list[str]) -> tuple[m.SelectItem, ...]:
+        derived = _derived(self.heading)
+        shape = ("items", tuple(names))
+        items = derived.get(shape)
+        if items is None:
+            items = derived[shape] = self._new_select_items(names)
+        return items
+
+    def _new_select_items(self, names: list[str]) -> tuple[m.SelectItem, ...]:
         items = []
         for name in names:
             attr = self.heading[name]
@@ -231,20 +257,27 @@ class QueryExpression:
     # ---- restriction -----------------------------------------------------------------------
     def restrict(self, condition: Any, semantic_check: bool = True) -> QueryExpression:
         """Rows that satisfy ``condition`` (SPEC §6.1)."""
-        from .universal import U
+        if type(condition) is not dict:  # a key dict, the common case, is neither
+            from .universal import U
 
-        if isinstance(condition, Top):
-            return self._apply_top(condition)
-        if isinstance(condition, U):
-            return self
+            if isinstance(condition, Top):
+                return self._apply_top(condition)
+            if isinstance(condition, U):
+                return self
         restrictable = self._top is None and self._group_by is None and not self._has_renames
         base = self if restrictable else self.make_subquery()
         compiled = compile_condition(base, condition, negate=False, semantic_check=semantic_check)
         if compiled is True:
-            return self
-        if compiled is False:
-            compiled = m.Literal(False)
-        return base._derive(restriction=(*base._restriction, compiled))
+            result = self
+        else:
+            if compiled is False:
+                compiled = m.Literal(False)
+            result = base._derive(restriction=(*base._restriction, compiled))
+        unmatched = unmatched_keys(base, condition)
+        if unmatched:  # remembered for the writes that refuse them (datajoint.write.safety)
+            result = result._derive(restriction=result._restriction)  # a copy of the same class
+            result._unmatched_keys = (*result._unmatched_keys, *unmatched)
+        return result
 
     def _apply_top(self, top: Top) -> QueryExpression:
         if self._has_renames and self._group_by is None:
@@ -292,6 +325,19 @@ class QueryExpression:
         return base._project(attributes, named)
 
     def _project(self, attributes: tuple[Any, ...], named: dict[str, str]) -> QueryExpression:
+        # a projection's heading depends only on the heading and the arguments: built once
+        # (fetch1("attr") in a make projects the same way for every key)
+        derived = _derived(self.heading)
+        shape = ("proj", attributes, tuple(named.items()))
+        try:
+            heading = derived.get(shape)
+        except TypeError:  # an unhashable argument: the checks of a fresh build report it
+            return self._derive(heading=self._projected_heading(attributes, named))
+        if heading is None:
+            heading = derived[shape] = self._projected_heading(attributes, named)
+        return self._derive(heading=heading)
+
+    def _projected_heading(self, attributes: tuple[Any, ...], named: dict[str, str]) -> Heading:
         heading = self.heading
         positional: list[str] = []
         excluded: set[str] = set()
@@ -329,7 +375,7 @@ class QueryExpression:
             out.extend(attr.renamed(new) for new, old in renames.items() if old == attr.name)
             out.extend(attr.renamed(new) for new, old in duplicates.items() if old == attr.name)
         out.extend(computed_attribute(new, expr) for new, expr in computed.items())
-        return self._derive(heading=Heading(out, has_lineage=heading.has_lineage))
+        return Heading(out, has_lineage=heading.has_lineage)
 
     # ---- join ------------------------------------------------------------------------------
     def join(
@@ -424,7 +470,9 @@ class QueryExpression:
         return int(self.connection.execute_model(select).fetchone()[0])
 
     def __bool__(self) -> bool:
-        inner = replace(self.make_select(), order_by=(), limit=None, offset=0)
+        inner = self.make_select()
+        if inner.order_by or inner.limit is not None or inner.offset:
+            inner = replace(inner, order_by=(), limit=None, offset=0)
         return bool(self.connection.execute_model(m.Exists(inner)).fetchone()[0])
 
     def __contains__(self, key: Mapping[str, Any]) -> bool:

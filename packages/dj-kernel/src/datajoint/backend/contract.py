@@ -406,6 +406,22 @@ class Introspection(Protocol):
         """Secondary indexes (not the primary key), columns in index order."""
         ...
 
+    # Bulk reads: a whole schema in a constant number of queries, however many tables it has.
+    # Opening a schema reads these instead of asking table by table.
+    def schema_columns(self, run: Runner, schema: str) -> dict[str, list[ColumnInfo]]:
+        """The columns of every base table of the schema (hidden ones included), as
+        :meth:`columns` reports them, by table name; tables in name order."""
+        ...
+
+    def table_comments(self, run: Runner, schema: str) -> dict[str, str]:
+        """The comment of every base table of the schema ("" when none), by table name."""
+        ...
+
+    def schema_indexes(self, run: Runner, schema: str) -> dict[str, list[IndexInfo]]:
+        """The secondary indexes of every table of the schema that has any, as :meth:`indexes`
+        reports them, by table name."""
+        ...
+
     def downstream_schemas(self, run: Runner, schemas: Sequence[str]) -> list[str]:
         """Schemas (not among ``schemas``) with tables whose foreign keys reference ``schemas``."""
         ...

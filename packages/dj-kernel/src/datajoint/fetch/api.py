@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from types import FunctionType
-from typing import Any
+from typing import Any, Literal
 
 from ..errors import DataJointError
 from ..plugin_host import host as plugin_host
@@ -99,12 +99,17 @@ class FetchAPI:
         limit: int | None = None,
         offset: int | None = None,
         squeeze: bool = False,
+        dtypes: Literal["wide", "declared"] = "wide",
     ) -> Any:
         """A structured numpy array of the rows, or one array per attribute of ``attrs``.
 
         With ``attrs``, one attribute gives a bare array and several a tuple; ``include_key=True``
         puts the list of primary-key dicts first: ``keys, a, b = Q.to_arrays("a", "b",
         include_key=True)``.
+
+        Integer columns come back as int64 and float columns as float64, as in DataJoint 2.x, so
+        values match ``to_dicts()``. ``dtypes="declared"`` keeps the declared widths (``int8`` as
+        int8, ``float32`` as float32) to save memory on large results.
         """
         return self.to(
             "arrays",
@@ -114,6 +119,7 @@ class FetchAPI:
             limit=limit,
             offset=offset,
             squeeze=squeeze,
+            dtypes=dtypes,
         )
 
     def keys(

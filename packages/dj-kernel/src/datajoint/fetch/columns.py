@@ -6,55 +6,30 @@ Chunks are appended to buffers that grow in place (``ndarray.resize``), so a fet
 result plus one batch of driver rows, never a second full copy.
 
 Two layouts share this path: ``"struct"`` (one structured array, dtype from the heading, SPEC §7
-``to_arrays()``) and ``"columns"`` (one array per attribute with the types ``np.array`` gives
+``to_arrays()``, numbers as int64/float64 unless ``dtypes="declared"``) and ``"columns"`` (one array per attribute with the types ``np.array`` gives
 Python values: int64, float64, bool or object; used by ``to_arrays(*attrs)`` and the frames).
 """
 
 from __future__ import annotations
 
 import numbers
-import re
 from collections.abc import Iterable, Sequence
 from typing import Any, Literal
 
 import numpy as np
 
-from .reader import Decoder, column_decoders, row_batches
+from ..numeric_types import OBJECT, wide_dtype
+from ..numeric_types import declared_dtype as heading_dtype
+from .reader import Decoder, column_decoders, concurrent_columns, decode_column, row_batches
 
 Layout = Literal["struct", "columns"]
+#: the numeric types of a structured array: int64/float64 as DataJoint 2.x gives them
+#: (``"wide"``), or each column's declared width (``"declared"``: less memory, e.g. int8 stays i1)
+Dtypes = Literal["wide", "declared"]
 
-OBJECT = np.dtype(object)
-_CORE_DTYPES = {
-    "int8": "i1",
-    "int16": "i2",
-    "int32": "i4",
-    "int64": "i8",
-    "float32": "f4",
-    "float64": "f8",
-    "bool": "?",
-}
-_NATIVE_INT = re.compile(r"^(tiny|small|medium|big)?int(eger)?(\s*\(\s*\d+\s*\))?(\s+unsigned)?$")
-_NATIVE_INT_SIZE = {"tiny": 1, "small": 2, "medium": 4, None: 4, "big": 8}
-_NATIVE_FLOAT = {"float": "f4", "real": "f4", "double": "f8", "double precision": "f8"}
 _PYTHON_DTYPES = {"i": np.dtype("i8"), "u": np.dtype("i8"), "f": np.dtype("f8"), "b": np.dtype("?")}
 #: growth factor of the result buffers
 _GROWTH = 1.25
-
-
-def heading_dtype(attr: Any) -> np.dtype:
-    """The numpy type of an attribute in a structured array (object for non-numeric values)."""
-    if attr.codec or attr.is_blob:
-        return OBJECT
-    if attr.core in _CORE_DTYPES:
-        return np.dtype(_CORE_DTYPES[attr.core])
-    sql_type = (attr.sql_type or "").strip().lower()
-    match = _NATIVE_INT.match(sql_type)
-    if match:
-        kind = "u" if match.group(4) else "i"
-        return np.dtype(f"{kind}{_NATIVE_INT_SIZE[match.group(1)]}")
-    if sql_type in _NATIVE_FLOAT:
-        return np.dtype(_NATIVE_FLOAT[sql_type])
-    return OBJECT
 
 
 def python_dtype(attr: Any) -> np.dtype:
@@ -108,8 +83,19 @@ class ColumnReader:
     """Reads a query's rows into a structured array or into one array per attribute."""
 
     def __init__(
-        self, query: Any, names: Sequence[str], layout: Layout, squeeze: bool = False
+        self,
+        query: Any,
+        names: Sequence[str],
+        layout: Layout,
+        squeeze: bool = False,
+        dtypes: Dtypes = "wide",
     ) -> None:
+        if dtypes not in ("wide", "declared"):
+            raise ValueError(f"dtypes must be 'wide' or 'declared', got {dtypes!r}")
+        if dtypes == "declared":
+            numpy_type = heading_dtype
+        else:
+            numpy_type = wide_dtype if layout == "struct" else python_dtype
         self.query = query
         self.names = list(names)
         self.layout = layout
@@ -119,7 +105,7 @@ class ColumnReader:
             self.names, column_decoders(query, self.names, squeeze), strict=True
         ):
             attr = heading[name]
-            target = heading_dtype(attr) if layout == "struct" else python_dtype(attr)
+            target = numpy_type(attr)
             if target == OBJECT:
                 checked = False
             elif layout == "struct":
@@ -129,6 +115,8 @@ class ColumnReader:
             field = _Field(name, target, decode if target == OBJECT else None, checked)
             field.blob_rule = layout == "struct" and bool(attr.codec or attr.is_blob)
             self.fields.append(field)
+        #: codec columns whose large values decode on the thread pool
+        self._concurrent = {self.names[i] for i in concurrent_columns(query, self.names)}
         self._buffers: dict[str, GrowingArray] | None = None
         self._struct: GrowingArray | None = None
 
@@ -162,11 +150,8 @@ class ColumnReader:
         converted: dict[str, np.ndarray] = {}
         for f in self.fields:
             if f.decode is not None:
-                decode = f.decode
-                column = np.fromiter(
-                    (None if v is None else decode(v) for v in raw[f.name]), OBJECT, count
-                )
-                raw[f.name] = column
+                decoded = decode_column(f.decode, raw[f.name], f.name in self._concurrent)
+                raw[f.name] = np.fromiter(decoded, OBJECT, count)
             if f.blob_rule:
                 self._apply_blob_rule(f, raw[f.name])
             if f.checked or f.blob_rule:
@@ -273,15 +258,19 @@ def as_array(column: np.ndarray) -> np.ndarray:
         return column
 
 
-def read_structured(query: Any, squeeze: bool = False) -> np.ndarray:
-    """Every row of ``query`` as one structured array with the heading's dtype."""
-    reader = ColumnReader(query, query.heading.names, "struct", squeeze)
+def read_structured(query: Any, squeeze: bool = False, dtypes: Dtypes = "wide") -> np.ndarray:
+    """Every row of ``query`` as one structured array with the heading's dtype (numeric widths
+    as ``dtypes`` says)."""
+    reader = ColumnReader(query, query.heading.names, "struct", squeeze, dtypes)
     reader.read()
     return reader.structured()
 
 
-def read_columns(query: Any, names: Sequence[str], squeeze: bool = False) -> dict[str, np.ndarray]:
-    """The attributes ``names`` of every row of ``query``, one array each (Python-value types)."""
-    reader = ColumnReader(query, names, "columns", squeeze)
+def read_columns(
+    query: Any, names: Sequence[str], squeeze: bool = False, dtypes: Dtypes = "wide"
+) -> dict[str, np.ndarray]:
+    """The attributes ``names`` of every row of ``query``, one array each (Python-value types,
+    or the declared widths with ``dtypes="declared"``)."""
+    reader = ColumnReader(query, names, "columns", squeeze, dtypes)
     reader.read()
     return reader.columns()

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import DataJointError
-from .columns import ColumnReader, as_array, read_columns, read_structured
+from .columns import ColumnReader, Dtypes, as_array, read_columns, read_structured
 from .reader import apply_order, dict_maker, key_names, read_dicts
 
 OrderBy = str | Sequence[str] | None
@@ -48,6 +48,7 @@ def fetch_arrays(
     limit: int | None = None,
     offset: int | None = None,
     squeeze: bool = False,
+    dtypes: Dtypes = "wide",
 ) -> Any:
     """Format ``arrays``: a structured array, or one array per attribute in ``attrs``.
 
@@ -55,14 +56,19 @@ def fetch_arrays(
     ``attrs``: the query is projected to them and each becomes ``np.array(values)`` (an object
     array when the values are ragged); one attribute gives a bare array, several a tuple, and
     ``include_key=True`` puts the list of primary-key dicts first.
+
+    Integer and float columns come back as int64 and float64, as DataJoint 2.x returns them
+    (a ``float32`` 20.33 reads as 20.33, an ``int8`` sum cannot wrap); ``dtypes="declared"``
+    keeps each column's declared width instead (``int8`` → ``i1``, ``float32`` → ``f4``), which
+    takes less memory for large results.
     """
     query = apply_order(query, order_by, limit, offset)
     if not attrs:
-        return read_structured(query, squeeze)
+        return read_structured(query, squeeze, dtypes)
     key = key_names(query.proj(*attrs))  # the projection also checks that every attribute exists
     names = list(dict.fromkeys([*(key if include_key else []), *attrs]))
     # read the ordered query itself: a projection of it would be an unordered subquery
-    columns = read_columns(query, names, squeeze)
+    columns = read_columns(query, names, squeeze, dtypes)
     arrays = tuple(as_array(columns[a]) for a in attrs)
     if include_key:
         return (keys_of(columns, key), *arrays)

@@ -18,12 +18,16 @@ import numpy as np
 from ..algebra import model as m
 from ..algebra.operator_headings import visible_key
 from ..algebra.top import Top
+from ..codecs import column_chain
 from ..decode import decoders_for
+from ..parallel import ordered_map, worth_parallel
 
 #: rows taken from the cursor at a time
 BATCH_ROWS = 16384
 #: results up to this many rows are read with one buffered statement, never a streaming cursor
 PROBE_ROWS = 1024
+#: distinct row shapes whose generated dict makers are kept
+_MAX_MAKERS = 512
 
 Decoder = Callable[[Any], Any]
 
@@ -154,30 +158,107 @@ def dict_maker(
 ) -> Callable[[Iterable[tuple]], list[dict[str, Any]]]:
     """A function turning a batch of row tuples into decoded dicts.
 
-    The function is generated once per fetch so that each row costs one dict display and one
-    call per decoded value: a comprehension over unpacked tuples, several times faster than
-    ``dict(zip(names, row))``. Names enter the source only through ``repr`` (string literals).
+    Each row costs one dict display and one call per decoded value: a comprehension over
+    unpacked tuples, several times faster than ``dict(zip(names, row))``. The comprehension is
+    generated once per shape (the names and which of them decode) and reused by every fetch of
+    that shape with its own decoders, so a small fetch does not pay for compiling it.
     """
     if not names:
         return lambda rows: [{} for _ in rows]
-    namespace: dict[str, Any] = {}
-    items = []
-    for i, (name, decode) in enumerate(zip(names, decoders, strict=True)):
-        if decode is None:
-            items.append(f"{name!r}: v{i}")
-        else:
-            namespace[f"d{i}"] = decode
+    shape = (tuple(names), tuple(d is not None for d in decoders))
+    factory = _MAKER_FACTORIES.get(shape)
+    if factory is None:
+        if len(_MAKER_FACTORIES) >= _MAX_MAKERS:  # ad-hoc shapes must not grow it forever
+            _MAKER_FACTORIES.clear()
+        factory = _MAKER_FACTORIES[shape] = _maker_factory(*shape)
+    return factory(*(d for d in decoders if d is not None))
+
+
+#: generated row-maker factories by (names, which names decode)
+_MAKER_FACTORIES: dict[tuple[tuple[str, ...], tuple[bool, ...]], Callable[..., Any]] = {}
+
+
+def _maker_factory(names: tuple[str, ...], decoded: tuple[bool, ...]) -> Callable[..., Any]:
+    """Compile ``factory(*decoders) -> make(rows)`` for one shape. Names enter the source only
+    through ``repr`` (string literals)."""
+    items, params = [], []
+    for i, (name, decodes) in enumerate(zip(names, decoded, strict=True)):
+        if decodes:
+            params.append(f"d{i}")
             items.append(f"{name!r}: (None if v{i} is None else d{i}(v{i}))")
+        else:
+            items.append(f"{name!r}: v{i}")
     targets = ", ".join(f"v{i}" for i in range(len(names)))
-    source = f"def make(rows):\n    return [{{{', '.join(items)}}} for ({targets},) in rows]\n"
+    source = (
+        f"def factory({', '.join(params)}):\n"
+        f"    def make(rows):\n"
+        f"        return [{{{', '.join(items)}}} for ({targets},) in rows]\n"
+        f"    return make\n"
+    )
+    namespace: dict[str, Any] = {}
     exec(source, namespace)  # the generated source holds only literals and local names
-    return namespace["make"]
+    return namespace["factory"]
+
+
+def concurrent_columns(query: Any, names: Sequence[str]) -> list[int]:
+    """Positions of the codec columns whose codecs may decode on several threads at once."""
+    heading = query.heading
+    return [
+        i
+        for i, name in enumerate(names)
+        if heading[name].codec is not None and column_chain(heading[name].type).concurrent
+    ]
+
+
+def decode_column(decode: Decoder, values: Iterable[Any], concurrent: bool) -> list[Any]:
+    """``decode`` applied to each non-NULL value, on the thread pool when ``concurrent`` and
+    the column holds several large values; in order either way."""
+
+    def run(value: Any) -> Any:
+        return None if value is None else decode(value)
+
+    values = list(values)
+    if concurrent and worth_parallel(values):
+        return ordered_map(run, values)
+    return [run(v) for v in values]
+
+
+class BatchMaker:
+    """Turns batches of rows into decoded dicts, decoding a batch's large values of concurrent
+    codec columns (e.g. blobs: zlib releases the GIL) on the thread pool first."""
+
+    def __init__(self, query: Any, names: Sequence[str], squeeze: bool = False) -> None:
+        self.names = list(names)
+        self.decoders = column_decoders(query, self.names, squeeze)
+        self.make = dict_maker(self.names, self.decoders)
+        self.concurrent = [
+            i for i in concurrent_columns(query, self.names) if self.decoders[i] is not None
+        ]
+
+    def __call__(self, batch: list[tuple]) -> list[dict[str, Any]]:
+        if not self.concurrent or len(batch) < 2:
+            return self.make(batch)
+        hot = {}
+        for i in self.concurrent:
+            column = [row[i] for row in batch]
+            if worth_parallel(column):
+                hot[i] = column
+        if not hot:
+            return self.make(batch)
+        rows = [list(row) for row in batch]
+        for i, column in hot.items():
+            decode = self.decoders[i]
+            assert decode is not None
+            for row, value in zip(rows, decode_column(decode, column, True), strict=True):
+                row[i] = value
+        decoders = [None if i in hot else d for i, d in enumerate(self.decoders)]
+        return dict_maker(self.names, decoders)(rows)  # type: ignore[arg-type]
 
 
 def read_dicts(query: Any, squeeze: bool = False) -> list[dict[str, Any]]:
     """Every row of ``query`` as a dict of decoded values."""
     names = query.heading.names
-    make = dict_maker(names, column_decoders(query, names, squeeze))
+    make = BatchMaker(query, names, squeeze)
     out: list[dict[str, Any]] = []
     for batch in row_batches(query, names):
         out.extend(make(batch))
@@ -191,6 +272,6 @@ def iter_dicts(query: Any, squeeze: bool = False) -> Iterator[dict[str, Any]]:
     which an open server-side cursor on MySQL would not survive.
     """
     names = query.heading.names
-    make = dict_maker(names, column_decoders(query, names, squeeze))
+    make = BatchMaker(query, names, squeeze)
     for batch in row_batches(query, names, streaming=False):
         yield from make(batch)

@@ -18,7 +18,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from ..algebra import model as m
@@ -26,6 +26,7 @@ from ..algebra.conditions import AndList
 from ..algebra.expression import QueryExpression, next_alias
 from ..connection import UnitOfWork
 from ..errors import DataJointError
+from ..values import pass_through
 from ..write.provenance import make_context
 from .make import make_callable, require_make, run_generator_make, three_part_make
 
@@ -115,16 +116,23 @@ class AutoPopulate:
 
     @property
     def upstream(self) -> Any:
-        """The upstream rows of the key being made (SPEC §9): only inside make()."""
-        if make_context.get() is None:
+        """The upstream rows of the key being made (SPEC §9): ``Diagram.trace(self & key)``,
+        built on first access and kept for the rest of this make. Index it by table class or
+        name: ``self.upstream[Session]``. Only inside make()."""
+        context = make_context.get()
+        if context is None:
             raise DataJointError(
                 "self.upstream is only available inside make(). Outside make, restrict the "
                 "upstream tables yourself, e.g. (Parent & key)."
             )
-        raise DataJointError(
-            "self.upstream needs Diagram.trace, which this version of DataJoint does not "
-            "provide. Restrict the upstream tables by the key instead, e.g. (Parent & key)."
-        )
+        # kept with the make's own context object (not in it: provenance records that dict)
+        memo = self.__dict__.get("_upstream_memo")
+        if memo is None or memo[0] is not context:
+            # the diagram sits above populate; this one use is deferred to make time
+            from ..diagram import Diagram
+
+            memo = self.__dict__["_upstream_memo"] = (context, Diagram.trace(self & context["key"]))
+        return memo[1]
 
     # ---- populate --------------------------------------------------------------------------
     def populate(
@@ -287,6 +295,40 @@ class PopulateRun:
     return_exception_objects: bool
     version: str
     metadata: bool
+    #: the already-made check, compiled on first use
+    made_check: MadeCheck | None = None
+
+
+class MadeCheck:
+    """``bool(table & key)`` for a key of the table's primary key, as one statement rendered
+    once: each key then only binds its values. A key of another shape, a value that would need
+    adapting (a numpy scalar, a UUID given as text, None) or a restricted table takes the
+    general path."""
+
+    def __init__(self, table: Any) -> None:
+        self.table = table
+        heading = table.heading
+        self.key = tuple(heading.primary_key)
+        self.names = frozenset(self.key)
+        self.types = tuple(pass_through(heading[k].core) for k in self.key)
+        self.sql: str | None = None
+        if not (table.restriction or table._top is not None or table._group_by is not None):
+            select = table.make_select()
+            where: list[m.Node] = [
+                m.Compare(m.Column(k), "=", m.Param(i)) for i, k in enumerate(self.key)
+            ]
+            select = replace(select, where=m.conjunction(where))
+            sql, params = table.connection.dialect.render(m.Exists(select))
+            if list(params) == list(range(len(self.key))):  # each key value bound once, in order
+                self.sql = sql
+
+    def __call__(self, key: dict) -> bool:
+        if self.sql is not None and key.keys() == self.names:
+            values = [key[k] for k in self.key]
+            if all(type(v) in t for v, t in zip(values, self.types, strict=True)):
+                cursor = self.table.connection.query(self.sql, values)
+                return bool(cursor.fetchone()[0])
+        return bool(self.table & key)
 
 
 def populate_one(run: PopulateRun, key: dict) -> tuple[str, Any]:
@@ -309,13 +351,15 @@ def populate_one(run: PopulateRun, key: dict) -> tuple[str, Any]:
     )
     started, start_clock = datetime.datetime.now(), time.monotonic()
     try:
+        if run.made_check is None:
+            run.made_check = MadeCheck(table)
         if run.generator:
-            if bool(table & key):
+            if run.made_check(key):
                 return _already_done(jobs, key)
             run_generator_make(run.make, dict(key), run.make_kwargs, unit.begin)
         else:
             unit.begin()
-            if bool(table & key):
+            if run.made_check(key):
                 unit.rollback()
                 return _already_done(jobs, key)
             run.make(dict(key), **run.make_kwargs)

@@ -27,7 +27,7 @@ from ..declare.compile import compile_attribute
 from ..declare.parser import AttributeLine, IndexLine, parse_definition
 from ..declare.types import enum_values
 from ..encode import DEFAULT, AttributeEncoder
-from ..errors import DataJointError, DuplicateError
+from ..errors import DataJointError
 from ..heading import heading_cache
 from ..table import FreeTable, Table
 
@@ -225,10 +225,13 @@ class Job(FreeTable):
             try:
                 self._run_ddl(statements)
                 break
-            except DuplicateError:
-                # workers starting together declare the same table at once; PostgreSQL's
-                # CREATE ... IF NOT EXISTS is not safe against that: the loser retries, and
-                # then finds what the winner created
+            except Exception:
+                # Workers starting together declare the same table at once. CREATE ... IF NOT
+                # EXISTS is not safe against that on PostgreSQL: the loser gets a duplicate
+                # (enum type, index) or a deadlock between the two transactions' DDL locks. Its
+                # statements were rolled back; it succeeds once it finds the winner's table.
+                if self.is_declared:
+                    break
                 if attempt + 1 == _DECLARE_ATTEMPTS:
                     raise
                 time.sleep(0.1 * (attempt + 1))

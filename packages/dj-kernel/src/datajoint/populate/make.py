@@ -38,6 +38,15 @@ def content_hash(value: Any) -> str:
     return digest.hexdigest()
 
 
+def key_hash(key: Mapping[str, Any]) -> str:
+    """The 32-character hex MD5 of a key's values as text, in the order of the sorted attribute
+    names: the key hash DataJoint 0.x stored in its jobs tables, so values computed there match."""
+    digest = hashlib.md5()
+    for _, value in sorted(key.items()):
+        digest.update(str(value).encode())
+    return digest.hexdigest()
+
+
 def _tag(digest: Any, tag: bytes, payload: bytes = b"") -> None:
     # a length prefix keeps adjacent items from running into each other
     digest.update(tag + struct.pack("<Q", len(payload)) + payload)

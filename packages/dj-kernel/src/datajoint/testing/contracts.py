@@ -219,6 +219,44 @@ class BackendContract:
         }
         assert {(("c",), False), (("b", "c"), True)} <= indexes
 
+    def test_bulk_reads_match_per_table_reads(self, connection: Any, schema: str) -> None:
+        """schema_columns, table_comments and schema_indexes report what the per-table methods
+        do, for every table, in a number of queries that does not grow with the tables."""
+        i32 = connection.dialect.core_type_sql("int32", schema=schema)
+        self._create(connection, self._core_table(connection, schema))
+        self._create(connection, TableSpec(schema, "bare", (ColumnSpec("a", i32),), ("a",)))
+        self._create(
+            connection,
+            TableSpec(
+                schema,
+                "indexed",
+                (ColumnSpec("a", i32), ColumnSpec("b", i32, comment="b!")),
+                ("a",),
+                comment="has an index",
+                foreign_keys=(ForeignKeySpec(("a",), schema, "bare", ("a",)),),
+                indexes=(IndexSpec(("b",), unique=True),),
+            ),
+        )
+        intro, calls = connection.introspection, []
+
+        def run(sql: str, params: Any = ()) -> list[tuple]:
+            calls.append(sql)
+            return connection.run(sql, params)
+
+        tables = intro.list_tables(connection.run, schema)
+        columns = intro.schema_columns(run, schema)
+        comments = intro.table_comments(run, schema)
+        indexes = intro.schema_indexes(run, schema)
+        assert list(columns) == tables == list(comments)
+        assert len(calls) <= 8, calls
+        for table in tables:
+            assert columns[table] == intro.columns(connection.run, schema, table), table
+            assert comments[table] == intro.table_comment(connection.run, schema, table)
+            assert indexes.get(table, []) == intro.indexes(connection.run, schema, table)
+        assert comments["indexed"] == "has an index" and comments["bare"] == ""
+        assert (("b",), True) in {(i.columns, i.unique) for i in indexes["indexed"]}
+        assert intro.schema_columns(connection.run, unique_schema_name("djnone")) == {}
+
     def test_cross_schema_foreign_key(self, connection: Any, schema: str) -> None:
         other = unique_schema_name("djcontract")
         for sql in connection.dialect.create_schema_sql(other):

@@ -26,7 +26,7 @@ from ..declare.compile import compile_attribute, default_sql
 from ..declare.parser import AttributeLine
 from ..errors import AccessError, DataJointError, IntegrityError
 from ..heading import heading_cache, split_comment
-from ..lineage import lineage_table_exists, write_lineage
+from ..lineage import forget_lineage, lineage_table_exists, write_lineage
 from .atomic import atomic
 from .prompt import ask_yes
 
@@ -327,4 +327,6 @@ def alter(table: Any, prompt: bool = True, context: dict[str, Any] | None = None
         for sql in after:
             conn.query(sql)
         heading_cache(conn).pop((table.database, table.table_name), None)
+        if record_lineage:  # the lineage rows may have been rolled back with the ALTER
+            forget_lineage(conn, table.database)
         conn.dependencies.clear()

@@ -17,6 +17,7 @@ error text is ever parsed: the plan comes from the catalog only.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 from typing import Any
 
@@ -24,8 +25,8 @@ import networkx as nx
 
 from ..algebra import model as m
 from ..algebra.conditions import Not, attributes_in_sql, compile_condition
+from ..dependencies import node_name
 from ..errors import DataJointError
-from .graph import load_downstream, master_of, node_name, quoted, topological
 
 PART_INTEGRITY = ("enforce", "ignore", "cascade")
 
@@ -69,7 +70,28 @@ def named_attributes(nodes: Iterable[m.Node]) -> set[str] | None:
     return names if all(walk(n) for n in nodes) else None
 
 
-def _or(alternatives: list[tuple[m.Node, ...]]) -> tuple[m.Node, ...]:
+def restriction_along(parent: Any, child_table: Any, props: dict) -> tuple[m.Node, ...]:
+    """The restriction a child receives from its restricted ``parent`` along one FK (``props``
+    as the dependency graph gives them), by the three rules of this module's docstring."""
+    attr_map: dict[str, str] = props["attr_map"]
+    restriction = tuple(parent._restriction)
+    if not restriction:
+        nullable = [c for c in attr_map if child_table.heading[c].nullable]
+        return tuple(m.Not(m.IsNull(m.Column(c))) for c in nullable)
+    if not props["aliased"]:
+        names = named_attributes(restriction)
+        if names and props["primary"] and names <= set(attr_map):
+            return restriction  # rule 1: the conditions apply to the child as they are
+        source = parent.proj()
+    else:
+        source = parent.proj(**{c: p for c, p in attr_map.items() if c != p})
+    compiled = compile_condition(child_table, source, negate=False, semantic_check=False)
+    if compiled is True:
+        return EVERYTHING
+    return (m.Literal(False) if compiled is False else compiled,)
+
+
+def any_of(alternatives: list[tuple[m.Node, ...]]) -> tuple[m.Node, ...]:
     """OR the alternatives (each an AND of nodes); any unrestricted one keeps every row."""
     if any(len(a) == 0 for a in alternatives):
         return EVERYTHING
@@ -83,6 +105,22 @@ def _or(alternatives: list[tuple[m.Node, ...]]) -> tuple[m.Node, ...]:
     return (terms[0],) if len(terms) == 1 else (m.Or(tuple(terms)),)
 
 
+def path_attr_map(graph: Any, ancestor: str, node: str) -> dict[str, str]:
+    """{node_attr: ancestor_attr} along the shortest FK path ancestor -> ... -> node: the
+    attributes through which ``node``'s rows reference ``ancestor``'s rows."""
+    path = nx.shortest_path(graph, ancestor, node)
+    mapping: dict[str, str] | None = None
+    for parent, child in reversed(list(itertools.pairwise(path))):
+        edges = graph.get_edge_data(parent, child).values()
+        props = next((p for p in edges if p["primary"]), next(iter(edges)))
+        step: dict[str, str] = props["attr_map"]
+        if mapping is None:
+            mapping = dict(step)
+        else:
+            mapping = {c: step[a] for c, a in mapping.items() if a in step}
+    return mapping or {}
+
+
 class CascadePlan:
     """Every table a delete of ``seed`` reaches, with its restriction, in topological order.
 
@@ -94,7 +132,7 @@ class CascadePlan:
         self.seed = seed
         self.part_integrity = part_integrity
         self.connection = conn = seed.connection
-        self.graph = load_downstream(conn, seed.database, force=force)
+        self.graph = conn.dependencies.load_downstream_of(seed.database, force=force)
         self.seed_node = node_name(seed)
         if self.seed_node not in self.graph:
             raise DataJointError(f"Table {seed.full_table_name} is not declared.")
@@ -120,7 +158,7 @@ class CascadePlan:
         reached: set[str] = set()
         for start in self.injected:
             reached |= {start} | nx.descendants(graph, start)
-        self.order = topological(graph, reached)
+        self.order = graph.topological(reached)
         incoming: dict[str, list[tuple[m.Node, ...]]] = {
             n: list(alts) for n, alts in self.injected.items()
         }
@@ -130,33 +168,15 @@ class CascadePlan:
             alternatives = incoming.get(node)
             if not alternatives:
                 continue
-            restriction = _or(alternatives)
+            restriction = any_of(alternatives)
             self.restrictions[node] = restriction
             table = self._free(node)._derive(restriction=restriction)
             self.tables[node] = table
             for _, child, props in graph.out_edges(node, data=True):
-                incoming.setdefault(child, []).append(self._edge(table, child, props))
+                incoming.setdefault(child, []).append(
+                    restriction_along(table, self._free(child), props)
+                )
         self.order = [n for n in self.order if n in self.tables]
-
-    def _edge(self, parent: Any, child: str, props: dict) -> tuple[m.Node, ...]:
-        """The restriction a child receives from its restricted parent along one FK."""
-        attr_map: dict[str, str] = props["attr_map"]
-        restriction = tuple(parent._restriction)
-        child_table = self._free(child)
-        if not restriction:
-            nullable = [c for c in attr_map if child_table.heading[c].nullable]
-            return tuple(m.Not(m.IsNull(m.Column(c))) for c in nullable)
-        if not props["aliased"]:
-            names = named_attributes(restriction)
-            if names and props["primary"] and names <= set(attr_map):
-                return restriction  # rule 1: the conditions apply to the child as they are
-            source = parent.proj()
-        else:
-            source = parent.proj(**{c: p for c, p in attr_map.items() if c != p})
-        compiled = compile_condition(child_table, source, negate=False, semantic_check=False)
-        if compiled is True:
-            return EVERYTHING
-        return (m.Literal(False) if compiled is False else compiled,)
 
     # ---- part_integrity="cascade" ----------------------------------------------------------
     def _cascade_to_masters(self) -> None:
@@ -164,8 +184,8 @@ class CascadePlan:
         for _ in range(len(self.graph) + 1):
             added = False
             for node in list(self.order):
-                master = master_of(self.graph, node)
-                if master is None or not self.graph.has_edge(master, node):
+                master = self.master(node)
+                if master is None:
                     continue
                 keys = self._referenced_master_keys(node, master)
                 if keys:
@@ -178,8 +198,7 @@ class CascadePlan:
 
     def _referenced_master_keys(self, part: str, master: str) -> list[dict]:
         """Keys of the master rows the part's planned rows reference, not yet in the plan."""
-        props = next(iter(self.graph.get_edge_data(master, part).values()))
-        renames = {p: c for c, p in props["attr_map"].items() if c != p}
+        renames = {p: c for c, p in path_attr_map(self.graph, master, part).items() if c != p}
         referenced = self.tables[part].proj(**renames)
         candidates = self._free(master).restrict(referenced, semantic_check=False)
         if master in self.tables:
@@ -188,19 +207,20 @@ class CascadePlan:
         return candidates.keys()
 
     # ---- integrity -------------------------------------------------------------------------
+    def master(self, node: str) -> str | None:
+        """The master of a part table that reaches it by foreign keys (directly, or through
+        other parts: a part of a part), else None."""
+        master = self.graph.master_of(node)
+        return master if master is not None and nx.has_path(self.graph, master, node) else None
+
     def orphaned_parts(self) -> list[tuple[str, str]]:
         """(part, master) pairs where the plan deletes part rows but the master is not in it."""
         out = []
         for node in self.order:
-            master = master_of(self.graph, node)
-            if (
-                master is not None
-                and master not in self.tables
-                and self.graph.has_edge(master, node)
-                and self.tables[node]
-            ):
+            master = self.master(node)
+            if master is not None and master not in self.tables and self.tables[node]:
                 out.append((node, master))
         return out
 
     def quoted(self, node: str) -> str:
-        return quoted(self.connection, node)
+        return self.graph.quoted(node)

@@ -18,7 +18,6 @@ from ..connection import UnitOfWork
 from ..errors import DataJointError, IntegrityError
 from .atomic import atomic
 from .cascade import CascadePlan, check_part_integrity
-from .graph import master_of
 from .prompt import ask_yes
 
 logger = logging.getLogger("datajoint")
@@ -88,8 +87,8 @@ def _part_error(plan: CascadePlan, part: str, master: str) -> DataJointError:
 def _check_counts(plan: CascadePlan, counts: dict[str, int]) -> None:
     """part_integrity="enforce": a part may lose rows only when its master loses rows too."""
     for node in plan.order:
-        master = master_of(plan.graph, node)
-        if master is None or not plan.graph.has_edge(master, node):
+        master = plan.master(node)
+        if master is None:
             continue
         if counts.get(node, 0) > 0 and counts.get(master, 0) == 0:
             raise _part_error(plan, node, master)

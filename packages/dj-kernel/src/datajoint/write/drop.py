@@ -13,12 +13,12 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+from ..dependencies import node_name
 from ..errors import AccessError, DataJointError
-from ..heading import heading_cache
-from ..lineage import LINEAGE_TABLE, lineage_table_exists
+from ..heading import forget_schema, heading_cache
+from ..lineage import LINEAGE_TABLE, forget_lineage, lineage_table_exists
 from .atomic import atomic
 from .cascade import check_part_integrity
-from .graph import load_downstream, master_of, node_name, quoted, topological
 from .prompt import ask_yes
 
 logger = logging.getLogger("datajoint")
@@ -70,6 +70,8 @@ def drop_tables(conn: Any, tables: Sequence[tuple[str, str]], what: str) -> None
     finally:
         for key in tables:
             heading_cache(conn).pop(key, None)
+        for schema in {schema for schema, _ in tables}:
+            forget_lineage(conn, schema)  # read again when needed: rows went with the tables
         conn.dependencies.clear()
     for schema, table in tables:
         logger.info("Dropped table %s", dialect.full_table_name(schema, table))
@@ -97,29 +99,26 @@ def drop(table: Any, prompt: bool | None = None, part_integrity: str = "enforce"
     if not table.is_declared:
         logger.info("Nothing to drop: table %s is not declared", table.full_table_name)
         return
-    graph = load_downstream(conn, table.database, force=True)
-    seed = node_name(table)
-    import networkx as nx
-
-    nodes = topological(graph, {seed} | nx.descendants(graph, seed))
+    graph = conn.dependencies.load_downstream_of(table.database, force=True)
+    nodes = graph.descendants(node_name(table))
     if part_integrity == "enforce":
         for node in nodes:
-            master = master_of(graph, node)
+            master = graph.master_of(node)
             if master is not None and master not in nodes and graph.has_edge(master, node):
                 raise DataJointError(
-                    f"Attempt to drop part table {quoted(conn, node)} before its master "
-                    f"{quoted(conn, master)}. Drop the master first."
+                    f"Attempt to drop part table {graph.quoted(node)} before its master "
+                    f"{graph.quoted(master)}. Drop the master first."
                 )
     if prompt is None:
         prompt = bool(conn.config.safemode)
     if prompt:
         for node in nodes:
-            logger.info("%s (%d tuples)", quoted(conn, node), len(table._free_table(node)))
+            logger.info("%s (%d tuples)", graph.quoted(node), len(table._free_table(node)))
         if not ask_yes("Proceed?"):
             logger.info("Drop cancelled")
             return
-    pairs = [tuple(n.split(".", 1)) for n in reversed(nodes)]
-    drop_tables(conn, pairs, f"Drop of {table.full_table_name}")  # type: ignore[arg-type]
+    pairs = [(n.partition(".")[0], n.partition(".")[2]) for n in reversed(nodes)]
+    drop_tables(conn, pairs, f"Drop of {table.full_table_name}")
 
 
 def drop_schema(schema: Any, prompt: bool | None = None) -> None:
@@ -151,7 +150,7 @@ def drop_schema(schema: Any, prompt: bool | None = None) -> None:
         graph = conn.dependencies
         graph.load(force=True, schema_names=set(conn.schemas) | {name})
         inside = [n for n in graph.nodes if n.startswith(name + ".")]
-        ordered = [n.partition(".")[2] for n in topological(graph, inside)]
+        ordered = [n.partition(".")[2] for n in graph.topological(inside)]
         names = intro.list_tables(run, name)
         order = ordered + [t for t in names if t not in ordered]
         statements = dialect.drop_tables_sql([(name, t) for t in reversed(order)])
@@ -165,7 +164,6 @@ def drop_schema(schema: Any, prompt: bool | None = None) -> None:
             f"An attempt to drop schema `{name}` has failed. Check permissions."
         ) from None
     finally:
-        for key in [k for k in heading_cache(conn) if k[0] == name]:
-            heading_cache(conn).pop(key)
+        forget_schema(conn, name)
         conn.dependencies.clear()
     conn.schemas.pop(name, None)

@@ -20,9 +20,9 @@ from typing import Any
 
 from ..algebra.expression import QueryExpression
 from ..encode import DEFAULT, AttributeEncoder
-from ..errors import DataJointError, DuplicateError, UnknownAttributeError
+from ..errors import DataError, DataJointError, DuplicateError, UnknownAttributeError
 from .atomic import atomic
-from .data_errors import naming_misfits
+from .data_errors import data_error
 from .provenance import PROV_COLUMN, provenance_value
 from .rows import to_mappings
 
@@ -64,6 +64,7 @@ class _Target:
         ]
         self._encoders: dict[str, AttributeEncoder] = {}
         self._sql: dict[tuple, str] = {}
+        self._plain: dict[tuple, _PlainShape | None] = {}
 
     def encoder(self, table: Any, name: str) -> AttributeEncoder:
         """The column's encoder; codec columns get a fresh one (their store comes from the
@@ -90,6 +91,36 @@ class _Target:
             if len(self._sql) < 64:
                 self._sql[key] = sql
         return sql
+
+    def plain_shape(self, table: Any, keys: tuple[str, ...], mode: str) -> _PlainShape | None:
+        """How a single row with exactly ``keys`` is inserted when each value binds unchanged
+        (None when such a row still needs the general path: an unknown key, a codec column,
+        a column that always encodes, provenance to add)."""
+        key = (keys, mode)
+        if key in self._plain:
+            return self._plain[key]
+        shape = None
+        if (
+            keys
+            and all(k in self.known for k in keys)
+            and (PROV_COLUMN not in self.known or PROV_COLUMN in keys)
+        ):
+            encoders = [self.encoder(table, k) for k in keys]
+            types = [getattr(e, "pass_through", ()) for e in encoders]
+            if all(types) and not any(e.attr.codec for e in encoders):
+                shape = _PlainShape(keys, tuple(types), self.insert_sql(keys, 1, mode))
+        if len(self._plain) < 64:
+            self._plain[key] = shape
+        return shape
+
+
+class _PlainShape:
+    """A single-row INSERT of one key shape whose values bind as they are."""
+
+    __slots__ = ("columns", "sql", "types")
+
+    def __init__(self, columns: tuple[str, ...], types: tuple[tuple[type, ...], ...], sql: str):
+        self.columns, self.types, self.sql = columns, types, sql
 
 
 _targets: weakref.WeakKeyDictionary[Any, _Target] = weakref.WeakKeyDictionary()
@@ -129,7 +160,10 @@ def insert_rows(
         return
     target = _target(table)
     if type(rows) is tuple and len(rows) == 1 and type(rows[0]) is dict:
-        mappings: list[Mapping[str, Any]] = [rows[0]]  # insert1 of a dict: the common case
+        # insert1 of a dict, the common case: one cached statement when its values bind as is
+        if _insert_plain_row(target, table, rows[0], mode):
+            return
+        mappings: list[Mapping[str, Any]] = [rows[0]]
     else:
         mappings = to_mappings(rows, target.names)
     if not mappings:
@@ -137,6 +171,22 @@ def insert_rows(
     fields, groups = encode_rows(table, mappings, ignore_extra_fields, target)
     _check_empty_rows(target, groups)
     _write_groups(target, fields, groups, mode, chunk_size)
+
+
+def _insert_plain_row(target: _Target, table: Any, row: dict[str, Any], mode: str) -> bool:
+    """Insert ``row`` when every value has one of its column's pass-through types (and none is
+    NaN), exactly as the general path would send it; False (nothing sent) otherwise."""
+    shape = target.plain_shape(table, tuple(row), mode)
+    if shape is None:
+        return False
+    values = tuple(row.values())
+    for value, simple in zip(values, shape.types, strict=True):
+        kind = type(value)
+        if kind not in simple or (kind is float and value != value):
+            return False
+    with atomic(target.connection, f"Insert into {target.full_name}", single=True):
+        _execute_chunk(target, shape.columns, [values], mode, shape.sql)
+    return True
 
 
 # ---- fields and encoding ---------------------------------------------------------------------
@@ -330,21 +380,42 @@ def _write_groups(
 
 
 def _execute_chunk(
-    target: _Target, columns: tuple[str, ...], rows: list[tuple[Any, ...]], mode: str
+    target: _Target,
+    columns: tuple[str, ...],
+    rows: list[tuple[Any, ...]],
+    mode: str,
+    sql: str | None = None,
 ) -> None:
+    """Send one chunk (``sql``: its statement when the caller has it), adding the insert hints
+    of SPEC §8 to duplicate and unknown-attribute errors and naming the attribute and value of
+    a DataError. Plain ``try`` blocks rather than context managers: this runs per statement."""
     conn = target.connection
-    with _hints(), naming_misfits(target.full_name, target.known, columns, rows):
-        if (
-            columns
-            and mode == "error"
-            and target.dialect.capabilities.copy_rows
-            and len(rows) >= COPY_MIN_ROWS
-        ):
-            conn.copy_rows(target.schema, target.name, columns, rows)
-            return
-        sql = target.insert_sql(columns, len(rows) if columns else 1, mode)
-        params = list(itertools.chain.from_iterable(rows)) if columns else []
-        conn.query(sql, params)
+    try:
+        try:
+            if (
+                columns
+                and mode == "error"
+                and target.dialect.capabilities.copy_rows
+                and len(rows) >= COPY_MIN_ROWS
+            ):
+                conn.copy_rows(target.schema, target.name, columns, rows)
+                return
+            if sql is None:
+                sql = target.insert_sql(columns, len(rows) if columns else 1, mode)
+            params = list(itertools.chain.from_iterable(rows)) if columns else []
+            conn.query(sql, params)
+        except DataError as error:
+            raise data_error(error, target.full_name, target.known, columns, rows) from (
+                error.__cause__ or error
+            )
+    except DuplicateError as error:
+        raise error.suggest(
+            "To ignore duplicate entries in insert, set skip_duplicates=True"
+        ) from error
+    except UnknownAttributeError as error:
+        raise error.suggest(
+            "To ignore extra fields in insert, set ignore_extra_fields=True"
+        ) from error
 
 
 @contextmanager

@@ -14,8 +14,9 @@ import numpy as np
 from ..errors import DataJointError
 
 POSITIONAL_WARNING = (
-    "Inserting rows as positional sequences is deprecated in DataJoint 2.0; "
-    "insert dicts (or records) with attribute names instead."
+    "Positional inserts (rows given as tuples or lists) are deprecated and will be removed in a "
+    "future version. Insert dicts (or records) that name their attributes instead: "
+    "table.insert1({'attr': value, ...})"
 )
 
 
