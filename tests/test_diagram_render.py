@@ -324,6 +324,29 @@ def test_graphviz_path_or_its_clear_fallback():
     assert render.make_dot(graph, direction="TB").get_rankdir() == "TB"
 
 
+def test_image_and_draw_through_matplotlib(monkeypatch):
+    graph = pipeline()
+    if shutil.which("dot") is None:
+        assert os.environ.get("CI") != "true", "CI installs Graphviz (.ci/run): dot must exist"
+        with pytest.raises(DataJointError, match="install Graphviz"):
+            render.make_image(graph)
+        return
+    monkeypatch.setenv("MPLBACKEND", "Agg")  # no window: show() returns at once
+    image = render.make_image(graph, theme="light")
+    assert image.ndim == 3 and image.shape[2] in (3, 4) and image.shape[0] > 50
+    render.draw(graph)
+    import matplotlib.pyplot
+
+    assert matplotlib.pyplot.gca().images  # the picture was drawn on the current axes
+    matplotlib.pyplot.close("all")
+
+
+def test_image_without_matplotlib(monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    with pytest.raises(DataJointError, match="needs matplotlib: pip install matplotlib"):
+        render.make_image(pipeline())
+
+
 def test_without_pydot(monkeypatch):
     monkeypatch.setitem(sys.modules, "pydot", None)  # import pydot raises ImportError
     graph = pipeline()

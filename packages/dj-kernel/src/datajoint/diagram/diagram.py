@@ -465,6 +465,18 @@ class Diagram(nx.MultiDiGraph):
 
         return make_png(self, theme=theme, direction=direction)
 
+    def make_image(self, theme: str | None = None, direction: str | None = None) -> Any:
+        """The diagram as an image array (needs pydot, Graphviz and matplotlib)."""
+        from .render import make_image
+
+        return make_image(self, theme=theme, direction=direction)
+
+    def draw(self, theme: str | None = None, direction: str | None = None) -> None:
+        """Show the diagram with matplotlib (needs pydot, Graphviz and matplotlib)."""
+        from .render import draw
+
+        draw(self, theme=theme, direction=direction)
+
     def save(self, filename: str, format: str | None = None) -> None:
         """Write the diagram to ``filename``; the format comes from its extension by default."""
         from .render import save

@@ -12,6 +12,7 @@ and ``display.diagram_theme``.
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import shutil
 from collections.abc import Callable
@@ -107,6 +108,36 @@ def make_png(diagram: Any, theme: str | None = None, direction: str | None = Non
     """The diagram as PNG bytes (needs pydot and Graphviz; theme "auto" draws the light one)."""
     direction_, theme_ = _options(diagram, direction, theme)
     return _create(diagram, theme_, direction_, "png")
+
+
+def _matplotlib() -> Any:
+    try:
+        import matplotlib.image
+        import matplotlib.pyplot
+    except ImportError as error:
+        raise DataJointError(
+            "Drawing a diagram as an image needs matplotlib: pip install matplotlib "
+            "(or use make_svg(), make_mermaid() or save())."
+        ) from error
+    return matplotlib
+
+
+def make_image(diagram: Any, theme: str | None = None, direction: str | None = None) -> Any:
+    """The diagram as an image array (height x width x channels), drawn by Graphviz and read by
+    matplotlib (needs pydot, Graphviz and matplotlib)."""
+    matplotlib = _matplotlib()
+    png = make_png(diagram, theme=theme, direction=direction)
+    return matplotlib.image.imread(io.BytesIO(png), format="png")
+
+
+def draw(diagram: Any, theme: str | None = None, direction: str | None = None) -> None:
+    """Show the diagram in a matplotlib window (or inline in a notebook)."""
+    matplotlib = _matplotlib()
+    image = make_image(diagram, theme=theme, direction=direction)
+    pyplot = matplotlib.pyplot
+    pyplot.imshow(image)
+    pyplot.axis("off")
+    pyplot.show()
 
 
 def _create(diagram: Any, theme: Theme, direction: Direction, fmt: str) -> bytes:
