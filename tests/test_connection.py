@@ -131,3 +131,19 @@ def test_query_cache(dj_schema, tmp_path):
             conn.query("SELECT 1")
         finally:
             conn.set_query_cache(None)
+
+
+def test_an_in_memory_sqlite_database_stays_in_memory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    conn = dj.Connection(backend="sqlite", database_name=":memory:")
+    assert conn.conn_info["database_name"] == ":memory:"
+    schema = dj.Schema("in_memory", connection=conn)
+
+    @schema
+    class Item(dj.Manual):
+        definition = "item_id : int32"
+
+    Item.insert1({"item_id": 1})
+    assert len(Item()) == 1
+    assert list(tmp_path.iterdir()) == []  # no file named ':memory:' in the working directory
+    conn.close()

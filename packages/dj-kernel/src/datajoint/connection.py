@@ -78,7 +78,9 @@ class Connection:
             database_name = database_name if database_name is not None else db.name
         else:
             host, port = None, None
-            database_name = str(Path(database_name or db.sqlite_file).expanduser().resolve())
+            database_name = str(database_name or db.sqlite_file)
+            if database_name != ":memory:":  # sqlite3's name for a private in-memory database
+                database_name = str(Path(database_name).expanduser().resolve())
         self.conn_info: dict[str, Any] = {
             "host": host,
             "port": port,
