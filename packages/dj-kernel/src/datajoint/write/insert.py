@@ -15,7 +15,6 @@ import math
 import operator
 import weakref
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
 from typing import Any
 
 from ..algebra.expression import QueryExpression
@@ -408,29 +407,15 @@ def _execute_chunk(
             raise data_error(error, target.full_name, target.known, columns, rows) from (
                 error.__cause__ or error
             )
-    except DuplicateError as error:
-        raise error.suggest(
-            "To ignore duplicate entries in insert, set skip_duplicates=True"
-        ) from error
-    except UnknownAttributeError as error:
-        raise error.suggest(
-            "To ignore extra fields in insert, set ignore_extra_fields=True"
-        ) from error
+    except (DuplicateError, UnknownAttributeError) as error:
+        raise _with_hint(error) from error
 
 
-@contextmanager
-def _hints() -> Iterator[None]:
-    """Add the insert hints of SPEC §8 to duplicate and unknown-attribute errors."""
-    try:
-        yield
-    except DuplicateError as error:
-        raise error.suggest(
-            "To ignore duplicate entries in insert, set skip_duplicates=True"
-        ) from error
-    except UnknownAttributeError as error:
-        raise error.suggest(
-            "To ignore extra fields in insert, set ignore_extra_fields=True"
-        ) from error
+def _with_hint(error: DuplicateError | UnknownAttributeError) -> DataJointError:
+    """The error with the insert hint of SPEC §8 appended."""
+    if isinstance(error, DuplicateError):
+        return error.suggest("To ignore duplicate entries in insert, set skip_duplicates=True")
+    return error.suggest("To ignore extra fields in insert, set ignore_extra_fields=True")
 
 
 # ---- INSERT ... SELECT -----------------------------------------------------------------------
@@ -458,5 +443,8 @@ def _insert_from_query(table: Any, query: QueryExpression, mode: str, ignore_ext
         on_duplicate=mode,
         primary_key=table.primary_key,
     )
-    with atomic(conn, f"Insert into {table.full_table_name}", single=True), _hints():
-        conn.query(sql, params)
+    try:
+        with atomic(conn, f"Insert into {table.full_table_name}", single=True):
+            conn.query(sql, params)
+    except (DuplicateError, UnknownAttributeError) as error:
+        raise _with_hint(error) from error
