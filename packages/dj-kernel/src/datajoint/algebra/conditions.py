@@ -224,15 +224,21 @@ def unmatched_keys(query: Any, condition: Any) -> list[str]:
     A dict with at least one known key, or one inside ``Not``, restricts (or empties) the query
     and is not reported.
     """
-    if isinstance(condition, Mapping):
-        heading = query.heading
-        names = set(heading.names) | set(heading.primary_key)
-        if any(k in names or json_path(heading, k) is not None for k in condition):
-            return []
-        return [str(k) for k in condition]
-    if isinstance(condition, list | tuple):  # an AndList is a list too
-        return [key for item in condition for key in unmatched_keys(query, item)]
-    return []
+    if not isinstance(condition, Mapping | list | tuple):
+        return []
+    heading = query.heading
+    names = set(heading.names) | set(heading.primary_key)  # once, also for a list of 1,000 dicts
+
+    def unmatched(item: Any) -> list[str]:
+        if isinstance(item, Mapping):
+            if any(k in names or json_path(heading, k) is not None for k in item):
+                return []
+            return [str(k) for k in item]
+        if isinstance(item, list | tuple):  # an AndList is a list too
+            return [key for element in item for key in unmatched(element)]
+        return []
+
+    return unmatched(condition)
 
 
 def _is_dataframe(value: Any) -> bool:
