@@ -11,6 +11,7 @@ from .declare.compile import compile_definition
 from .errors import AccessError, DataJointError
 from .heading import Heading, heading_cache, load_heading
 from .lineage import ensure_lineage_table, forget_lineage, write_lineage
+from .write.insert import insert_rows
 
 logger = logging.getLogger("datajoint")
 
@@ -281,7 +282,6 @@ class Table(QueryExpression, metaclass=TableMeta):
         chunk_size: int | None = None,
     ) -> None:
         """Insert rows (dicts, records, DataFrame, query expression, ...), all or nothing."""
-        from .write.insert import insert_rows
 
         insert_rows(
             self,
