@@ -6,15 +6,22 @@ Cases: random-bit float64 arrays of 1 MB and 100 MB (compression is attempted an
 compressible 100 MB float64 array, and a list of 10k small dicts. For each case and method the
 best of a few runs is reported as seconds and MB/s, where MB is the size of the value's
 uncompressed blob (1 MB = 10**6 bytes) so that all methods share one yardstick.
+
+``--compare PYTHON`` also times ``datajoint.blob.pack``/``unpack`` of the ``datajoint`` that
+``PYTHON`` imports (e.g. DataJoint 2.3.5 in a throwaway venv) on the same values, in a
+subprocess running this file, and reports its times, ``speedup`` (its time / ours) and
+``same_bytes`` (whether both produce identical blobs).
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import hashlib
 import json
 import pickle
 import platform
+import subprocess
 import sys
 import time
 import zlib
@@ -22,8 +29,6 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-
-from dj_codecs_builtin.blob import pack, unpack
 
 
 def best_time(func: Callable[[], Any], repeat: int) -> tuple[float, Any]:
@@ -56,6 +61,11 @@ def measure(
         "unpack_MBps": round(megabytes / unpack_s, 1),
         "output_bytes": len(encoded),
     }
+
+
+#: the serializer timed; ``main`` sets it (this project's, or with ``--worker`` the other's)
+pack: Callable[..., bytes]
+unpack: Callable[..., Any]
 
 
 def array_case(label: str, array: np.ndarray, repeat: int) -> dict[str, Any]:
@@ -104,12 +114,7 @@ def array_case(label: str, array: np.ndarray, repeat: int) -> dict[str, Any]:
     }
 
 
-def dicts_case(count: int, repeat: int) -> dict[str, Any]:
-    rng = np.random.default_rng(2)
-    values = [
-        {"id": i, "name": f"item-{i}", "score": float(rng.random()), "ok": bool(i % 2)}
-        for i in range(count)
-    ]
+def dicts_case(label: str, values: list[dict[str, Any]], repeat: int) -> dict[str, Any]:
     megabytes = len(pack(values, compress=False)) / 1e6
     methods = [
         measure("blob.pack/unpack", lambda: pack(values), unpack, megabytes, repeat),
@@ -122,17 +127,15 @@ def dicts_case(count: int, repeat: int) -> dict[str, Any]:
         ),
     ]
     return {
-        "case": f"list of {count} small dicts",
+        "case": label,
         "blob_MB": round(megabytes, 3),
         "methods": methods,
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="10 MB instead of 100 MB arrays")
-    args = parser.parse_args()
-    big = 10**6 if args.quick else 10**7 + 2_500_000  # float64 elements: 10 MB or 100 MB
+def case_values(quick: bool) -> list[tuple[str, Any, int]]:
+    """(label, value, repeat) of each case; the same values in every interpreter."""
+    big = 10**6 if quick else 10**7 + 2_500_000  # float64 elements: 10 MB or 100 MB
     rng = np.random.default_rng(0)
 
     def random_bits(count: int) -> np.ndarray:
@@ -140,23 +143,87 @@ def main() -> None:
         # (standard_normal data would still shrink by ~4% through the exponent bytes.)
         return np.frombuffer(rng.bytes(8 * count), dtype=np.float64).copy()
 
-    cases = [
-        array_case("random float64, 1 MB", random_bits(125_000), repeat=7),
-        array_case(f"random float64, {big * 8 // 10**6} MB", random_bits(big), repeat=3),
-        array_case(
+    dicts_rng = np.random.default_rng(2)
+    dicts = [
+        {"id": i, "name": f"item-{i}", "score": float(dicts_rng.random()), "ok": bool(i % 2)}
+        for i in range(10_000)
+    ]
+    return [
+        ("random float64, 1 MB", random_bits(125_000), 7),
+        (f"random float64, {big * 8 // 10**6} MB", random_bits(big), 3),
+        (
             f"compressible float64 (rounded ramp), {big * 8 // 10**6} MB",
             np.round(np.linspace(0, 1000, big), 1),
-            repeat=3,
+            3,
         ),
-        dicts_case(10_000, repeat=5),
+        ("list of 10000 small dicts", dicts, 5),
     ]
-    report = {
+
+
+def worker(quick: bool) -> list[dict[str, Any]]:
+    """``--compare``'s subprocess: pack/unpack times and a digest of each case's blob."""
+    out = []
+    for label, value, repeat in case_values(quick):
+        pack_s, blob = best_time(lambda value=value: pack(value), repeat)
+        unpack_s, _ = best_time(lambda blob=blob: unpack(blob), repeat)
+        digest = hashlib.sha256(blob).hexdigest()
+        out.append({"case": label, "pack_s": pack_s, "unpack_s": unpack_s, "sha256": digest})
+    return out
+
+
+def compare(python: str, quick: bool, cases: list[dict[str, Any]]) -> dict[str, Any]:
+    """Run :func:`worker` under ``python`` and add its figures to ``cases``."""
+    command = [python, __file__, "--worker", *(["--quick"] if quick else [])]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode:
+        return {"failed": done.stderr.strip().splitlines()[-1:]}
+    other = json.loads(done.stdout.strip().splitlines()[-1])
+    for case, theirs in zip(cases, other["cases"], strict=True):
+        ours = case["methods"][0]  # blob.pack/unpack
+        case["other"] = {
+            "pack_s": round(theirs["pack_s"], 6),
+            "unpack_s": round(theirs["unpack_s"], 6),
+            "speedup_pack": round(theirs["pack_s"] / ours["pack_s"], 3),
+            "speedup_unpack": round(theirs["unpack_s"] / ours["unpack_s"], 3),
+            "same_bytes": theirs["sha256"] == case.pop("sha256"),
+        }
+    return {"version": other["version"]}
+
+
+def main() -> None:
+    global pack, unpack
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="10 MB instead of 100 MB arrays")
+    parser.add_argument("--compare", metavar="PYTHON", help="another interpreter to compare")
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:  # inside --compare's subprocess: the other datajoint's serializer
+        import datajoint
+        from datajoint import blob as other
+
+        pack, unpack = other.pack, other.unpack
+        print(json.dumps({"version": datajoint.__version__, "cases": worker(args.quick)}))
+        return
+    from dj_codecs_builtin import blob
+
+    pack, unpack = blob.pack, blob.unpack
+    cases = []
+    for label, value, repeat in case_values(args.quick):
+        make = dicts_case if isinstance(value, list) else array_case
+        case = make(label, value, repeat)
+        case["sha256"] = hashlib.sha256(pack(value)).hexdigest()
+        cases.append(case)
+    report: dict[str, Any] = {
         "python": sys.version.split()[0],
         "numpy": np.__version__,
         "zlib": zlib.ZLIB_RUNTIME_VERSION,
         "machine": platform.machine(),
-        "cases": cases,
     }
+    if args.compare:
+        report["compared"] = compare(args.compare, args.quick, cases)
+    for case in cases:
+        case.pop("sha256", None)
+    report["cases"] = cases
     print(json.dumps(report, indent=2))
 
 

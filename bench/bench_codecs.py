@@ -1,32 +1,40 @@
 """Insert and fetch of N x 1 MB float64 arrays through a ``<blob>`` column, beside the raw driver
 moving the same bytes (the packed blobs, bound as bytes), per backend.
 
-Not a test: run ``.venv/bin/python bench/bench_codecs.py [--rows 200] [--mb 1] [--backends a,b]``
-(``--data smooth`` for compressible arrays instead of random ones). Prints JSON with seconds
-(best of ``--repeat``), MB/s and the ratios DataJoint / raw driver, all measured in the same run
-on the same machine. The raw figures include no packing or unpacking; the pack/unpack share of
-the DataJoint figures is printed separately. Each DataJoint figure is given twice: as it runs
-(large blobs packed and unpacked on a thread pool) and on one thread (``single_thread_s``).
+Not a test: run ``.venv/bin/python bench/bench_codecs.py [--rows 200] [--mb 1] [--rounds 3]
+[--backends a,b] [--compare PYTHON]`` (``--data smooth`` for compressible arrays instead of
+random ones). Prints JSON with the median seconds of ``--rounds`` rounds, MB/s and ratios, all
+measured in the same run on the same machine. Each round times, once each: the DataJoint insert
+and fetch as they run (large blobs packed and unpacked on the thread pool, the next chunk packed
+while the current one is sent), the same on one thread (``single_thread``), and the raw driver
+moving the packed bytes (no packing or unpacking in its figures; the codec's own share is
+printed apart as ``codec_only_s``).
 
-``--compare PYTHON`` also runs the same insert and fetch with the ``datajoint`` that ``PYTHON``
-imports (e.g. DataJoint 2.3.5 installed in a throwaway venv: ``python -m venv /tmp/dj235 &&
-/tmp/dj235/bin/pip install datajoint==2.3.5 pymysql "psycopg[binary]"``), on the same servers in
-the same run, and reports the ratios this project / that one.
+``--compare PYTHON`` also runs the same insert and fetch, in every round right after this
+project's, with the ``datajoint`` that ``PYTHON`` imports (e.g. DataJoint 2.3.5 in a throwaway
+venv: ``python3 -m venv /tmp/dj235 && /tmp/dj235/bin/pip install "datajoint[postgres]==2.3.5"
+pymysql psycopg``), in a worker process that stays up between rounds, on the same servers. It
+inserts in statements of 8 rows in one transaction (one statement of every row would exceed
+MariaDB's default ``max_allowed_packet``), as this project chunks its own insert. Rounds
+alternate between the two, so a machine that other work keeps busy slows both alike.
+``speedup`` is the other's median / this project's.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
-from harness import best_of, per_backend, raw_rows
+from harness import per_backend, raw_rows, times_of
 
 import datajoint as dj
 import datajoint.parallel
@@ -49,7 +57,7 @@ def placeholder(backend: str) -> str:
     return "?" if backend == "sqlite" else "%s"
 
 
-def raw_insert(conn, table: str, rows: list[tuple[int, bytes]]) -> Callable[[], None]:
+def raw_insert(conn: Any, table: str, rows: list[tuple[int, bytes]]) -> Callable[[], None]:
     """The same bytes through the driver: one transaction, statements of 16 rows (16 MB)."""
     raw, backend = conn._raw, conn.backend.name
     p = placeholder(backend)
@@ -81,8 +89,8 @@ def one_thread() -> Iterator[None]:
 
 
 def make_arrays(n_rows: int, mb: float, data: str) -> list[np.ndarray]:
-    """``random``: normal noise (zlib is tried and rejected); ``smooth``: a rounded ramp that
-    compresses well."""
+    """``random``: normal noise (zlib shrinks it by ~4%, so the blob stays compressed);
+    ``smooth``: a rounded ramp that compresses well."""
     size = int(mb * 2**20) // 8
     if data == "smooth":
         ramp = np.round(np.linspace(0, 100, size), 2)
@@ -91,89 +99,14 @@ def make_arrays(n_rows: int, mb: float, data: str) -> list[np.ndarray]:
     return [rng.standard_normal(size) for _ in range(n_rows)]
 
 
-def bench_backend(backend: str, n_rows: int, mb: float, repeat: int, data: str) -> dict:
-    conn = make_connection(backend, Path(tempfile.mkdtemp()) / "bench.sqlite3")
-    arrays = make_arrays(n_rows, mb, data)
-    codec = dj.get_codec("blob")
-    start = time.perf_counter()
-    packed = [codec.encode(a) for a in arrays]
-    pack_s = time.perf_counter() - start
-    start = time.perf_counter()
-    for b in packed:
-        codec.decode(b)
-    unpack_s = time.perf_counter() - start
-    total_mb = sum(map(len, packed)) / 2**20
-    rows = [(i, b) for i, b in enumerate(packed)]
-    dicts = [{"id": i, "data": a} for i, a in enumerate(arrays)]
-    with throwaway_schema(conn, prefix="djbench") as schema:
-
-        class BlobRows(dj.Manual):
-            definition = BLOB_TABLE
-
-        class RawRows(dj.Manual):
-            definition = RAW_TABLE
-
-        schema(BlobRows, context={})
-        schema(RawRows, context={})
-        blob_name = conn.dialect.full_table_name(schema.database, BlobRows().table_name)
-        raw_name = conn.dialect.full_table_name(schema.database, RawRows().table_name)
-        dj_insert = best_of(
-            repeat,
-            lambda: BlobRows.insert(dicts),
-            setup=lambda: conn.query(f"DELETE FROM {blob_name}"),
-        )
-        with one_thread():
-            single_insert = best_of(
-                repeat,
-                lambda: BlobRows.insert(dicts),
-                setup=lambda: conn.query(f"DELETE FROM {blob_name}"),
-            )
-        raw_insert_s = best_of(
-            repeat,
-            raw_insert(conn, raw_name, rows),
-            setup=lambda: conn.query(f"DELETE FROM {raw_name}"),
-        )
-        assert len(BlobRows) == len(RawRows) == n_rows
-        fetched = BlobRows.to_dicts(order_by="id")
-        assert all(np.array_equal(r["data"], a) for r, a in zip(fetched, arrays, strict=True))
-        dj_fetch = best_of(repeat, BlobRows.to_dicts)
-        with one_thread():
-            single_fetch = best_of(repeat, BlobRows.to_dicts)
-        select = f"SELECT id, data FROM {raw_name}"
-        raw_fetch_s = best_of(repeat, lambda: raw_rows(conn, select))
-    conn.close()
-    return {
-        "rows": n_rows,
-        "array_mb": mb,
-        "data": data,
-        "stored_mb": round(total_mb, 1),
-        "insert": {
-            "datajoint_s": dj_insert,
-            "single_thread_s": single_insert,
-            "raw_s": raw_insert_s,
-            "ratio": dj_insert / raw_insert_s,
-            "datajoint_mb_s": total_mb / dj_insert,
-            "raw_mb_s": total_mb / raw_insert_s,
-        },
-        "fetch": {
-            "datajoint_s": dj_fetch,
-            "single_thread_s": single_fetch,
-            "raw_s": raw_fetch_s,
-            "ratio": dj_fetch / raw_fetch_s,
-            "datajoint_mb_s": total_mb / dj_fetch,
-            "raw_mb_s": total_mb / raw_fetch_s,
-        },
-        "codec_only_s": {"pack": pack_s, "unpack": unpack_s},
-    }
-
-
-#: run by ``--compare PYTHON``: the same insert and fetch through that interpreter's datajoint
+#: the worker of ``--compare``: the same data, insert and fetch through that interpreter's
+#: datajoint, one round per "round" line on stdin, one "RESULT {json}" line per round on stdout
 COMPARE_SCRIPT = r"""
-import json, sys, time
+import json, os, sys, time
 import numpy as np
 import datajoint as dj
-backend, host, port, user, password, rows, mb, repeat, data = sys.argv[1:]
-rows, mb, repeat = int(rows), float(mb), int(repeat)
+backend, host, port, user, password, rows, mb, data = sys.argv[1:]
+rows, mb = int(rows), float(mb)
 dj.config["database.host"], dj.config["database.port"] = host, int(port)
 dj.config["database.user"], dj.config["database.password"] = user, password
 if backend == "postgresql":
@@ -187,52 +120,195 @@ else:
     rng = np.random.default_rng(0)
     arrays = [rng.standard_normal(size) for _ in range(rows)]
 dicts = [{"id": i, "data": a} for i, a in enumerate(arrays)]
-schema = dj.Schema("djbench_compare_blobs", create_tables=True)
+schema = dj.Schema(f"djbench_compare_blobs_{os.getpid()}", create_tables=True)
 try:
     @schema
     class BlobRows(dj.Manual):
         definition = "id : int32\n---\ndata : <blob>\n"
-    def best(run, setup=None):
-        times = []
-        for _ in range(repeat):
-            if setup:
-                setup()
-            start = time.perf_counter()
-            run()
-            times.append(time.perf_counter() - start)
-        return min(times)
-    insert_s = best(lambda: BlobRows.insert(dicts), setup=BlobRows.delete_quick)
-    fetch_s = best(BlobRows.to_dicts)
-    print(json.dumps({"version": dj.__version__, "insert_s": insert_s, "fetch_s": fetch_s}))
+    def insert():
+        with BlobRows.connection.transaction:
+            for start in range(0, len(dicts), 8):
+                BlobRows.insert(dicts[start : start + 8])
+    checked = False
+    for line in sys.stdin:
+        if line.strip() != "round":
+            break
+        BlobRows.delete_quick()
+        start = time.perf_counter()
+        insert()
+        insert_s = time.perf_counter() - start
+        start = time.perf_counter()
+        fetched = BlobRows.to_dicts()
+        fetch_s = time.perf_counter() - start
+        result = {"version": dj.__version__, "insert_s": insert_s, "fetch_s": fetch_s}
+        if not checked:
+            by_id = {row["id"]: row["data"] for row in fetched}
+            result["same_arrays"] = len(by_id) == rows and all(
+                np.array_equal(by_id[i], a) for i, a in enumerate(arrays)
+            )
+            checked = True
+        print("RESULT", json.dumps(result), flush=True)
 finally:
     schema.drop(prompt=False)
 """
 
 
-def compare_backend(
-    python: str, backend: str, rows: int, mb: float, repeat: int, data: str
+class Other:
+    """The ``--compare`` worker process for one backend."""
+
+    def __init__(self, python: str, backend: str, rows: int, mb: float, data: str) -> None:
+        params = servers.connect_params(backend)
+        args = [backend, params.host, params.port, params.user, params.password, rows, mb, data]
+        self.process = subprocess.Popen(
+            [python, "-c", COMPARE_SCRIPT, *map(str, args)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.failed: list[str] | None = None
+
+    def round(self) -> dict[str, Any] | None:
+        """One timed insert and fetch, or None once the worker has failed."""
+        if self.failed is not None:
+            return None
+        assert self.process.stdin is not None and self.process.stdout is not None
+        try:
+            self.process.stdin.write("round\n")
+            self.process.stdin.flush()
+        except BrokenPipeError:
+            pass
+        for line in self.process.stdout:  # the other datajoint may print lines of its own
+            if line.startswith("RESULT "):
+                return json.loads(line[len("RESULT ") :])
+        self.close()
+        return None
+
+    def close(self) -> None:
+        """End the worker (it drops its schema) and keep the last line of its error, if any."""
+        process = self.process
+        assert process.stdin is not None and process.stdout is not None
+        assert process.stderr is not None
+        if not process.stdin.closed:
+            process.stdin.close()
+        process.stdout.read()
+        stderr = process.stderr.read()
+        process.wait()
+        if process.returncode and self.failed is None:
+            self.failed = stderr.strip().splitlines()[-1:]
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def bench_backend(
+    backend: str, n_rows: int, mb: float, rounds: int, data: str, compare: str | None
 ) -> dict:
-    """The insert and fetch timed with another interpreter's datajoint (a subprocess)."""
-    if backend == "sqlite":
-        return {"skipped": "the compared datajoint needs a server"}
-    params = servers.connect_params(backend)
-    args = [backend, params.host, params.port, params.user, params.password, rows, mb, repeat, data]
-    done = subprocess.run(
-        [python, "-c", COMPARE_SCRIPT, *map(str, args)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        return {"failed": done.stderr.strip().splitlines()[-1:]}
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    conn = make_connection(backend, Path(tempfile.mkdtemp()) / "bench.sqlite3")
+    arrays = make_arrays(n_rows, mb, data)
+    codec = dj.get_codec("blob")
+    start = time.perf_counter()
+    packed = [codec.encode(a) for a in arrays]
+    pack_s = time.perf_counter() - start
+    start = time.perf_counter()
+    for b in packed:
+        codec.decode(b)
+    unpack_s = time.perf_counter() - start
+    total_mb = sum(map(len, packed)) / 2**20
+    rows = [(i, b) for i, b in enumerate(packed)]
+    dicts = [{"id": i, "data": a} for i, a in enumerate(arrays)]
+    other = None
+    if compare and backend != "sqlite":
+        other = Other(compare, backend, n_rows, mb, data)
+    times: dict[str, list[float]] = {}
+
+    def note(name: str, seconds: list[float]) -> None:
+        times.setdefault(name, []).extend(seconds)
+
+    others: list[dict[str, Any]] = []
+    with throwaway_schema(conn, prefix="djbench") as schema:
+
+        class BlobRows(dj.Manual):
+            definition = BLOB_TABLE
+
+        class RawRows(dj.Manual):
+            definition = RAW_TABLE
+
+        schema(BlobRows, context={})
+        schema(RawRows, context={})
+        blob_name = conn.dialect.full_table_name(schema.database, BlobRows().table_name)
+        raw_name = conn.dialect.full_table_name(schema.database, RawRows().table_name)
+
+        def clear_blobs() -> None:
+            conn.query(f"DELETE FROM {blob_name}")
+
+        select = f"SELECT id, data FROM {raw_name}"
+        for number in range(rounds):
+            note("insert", times_of(1, lambda: BlobRows.insert(dicts), setup=clear_blobs))
+            note("fetch", times_of(1, BlobRows.to_dicts))
+            if number == 0:
+                fetched = BlobRows.to_dicts(order_by="id")
+                assert all(
+                    np.array_equal(r["data"], a) for r, a in zip(fetched, arrays, strict=True)
+                )
+                del fetched
+            with one_thread():
+                note("insert_single", times_of(1, lambda: BlobRows.insert(dicts), clear_blobs))
+                note("fetch_single", times_of(1, BlobRows.to_dicts))
+            raw = raw_insert(conn, raw_name, rows)
+            note("insert_raw", times_of(1, raw, lambda: conn.query(f"DELETE FROM {raw_name}")))
+            note("fetch_raw", times_of(1, lambda: raw_rows(conn, select)))
+            assert len(BlobRows) == len(RawRows) == n_rows
+            if other is not None:
+                result = other.round()
+                if result is not None:
+                    others.append(result)
+    conn.close()
+    if other is not None:
+        other.close()
+
+    def summary(what: str) -> dict[str, Any]:
+        this = median(times[what])
+        out: dict[str, Any] = {
+            "datajoint_s": this,
+            "single_thread_s": median(times[f"{what}_single"]),
+            "raw_s": median(times[f"{what}_raw"]),
+        }
+        out["ratio_to_raw"] = this / out["raw_s"]
+        out["datajoint_mb_s"] = total_mb / this
+        out["raw_mb_s"] = total_mb / out["raw_s"]
+        if others:
+            out["other_s"] = median([o[f"{what}_s"] for o in others])
+            out["speedup"] = out["other_s"] / this
+        return out
+
+    result: dict[str, Any] = {
+        "rows": n_rows,
+        "array_mb": mb,
+        "data": data,
+        "rounds": rounds,
+        "stored_mb": round(total_mb, 1),
+        "insert": summary("insert"),
+        "fetch": summary("fetch"),
+        "codec_only_s": {"pack": pack_s, "unpack": unpack_s},
+    }
+    if other is not None:
+        result["compared"] = (
+            {"version": others[0]["version"], "same_arrays": others[0].get("same_arrays")}
+            if others
+            else {"failed": other.failed}
+        )
+    elif compare:
+        result["compared"] = {"skipped": "the compared datajoint needs a server"}
+    return result
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=200)
     parser.add_argument("--mb", type=float, default=1.0)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--data", choices=["random", "smooth"], default="random")
     parser.add_argument("--backends", default=",".join(servers.selected_backends()))
     parser.add_argument("--compare", metavar="PYTHON", help="another interpreter to compare with")
@@ -240,18 +316,7 @@ def main() -> None:
     dj.config["safemode"] = False
 
     def bench(backend: str) -> dict:
-        ours = bench_backend(backend, args.rows, args.mb, args.repeat, args.data)
-        if args.compare:
-            other = compare_backend(
-                args.compare, backend, args.rows, args.mb, args.repeat, args.data
-            )
-            ours["compared"] = other
-            if "insert_s" in other:
-                ours["compared"]["speedup_insert"] = (
-                    other["insert_s"] / ours["insert"]["datajoint_s"]
-                )
-                ours["compared"]["speedup_fetch"] = other["fetch_s"] / ours["fetch"]["datajoint_s"]
-        return ours
+        return bench_backend(backend, args.rows, args.mb, args.rounds, args.data, args.compare)
 
     print(json.dumps(per_backend(args.backends, bench), indent=2))
 

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import statistics
 import time
 from collections.abc import Callable
 from typing import Any
 
 
-def best_of(
+def times_of(
     repeat: int, run: Callable[[], object], setup: Callable[[], object] | None = None
-) -> float:
-    """The fastest of ``repeat`` timed calls of ``run`` (``setup`` runs untimed before each)."""
+) -> list[float]:
+    """Seconds of each of ``repeat`` timed calls of ``run`` (``setup`` runs untimed before each)."""
     times = []
     for _ in range(repeat):
         if setup is not None:
@@ -18,7 +19,22 @@ def best_of(
         start = time.perf_counter()
         run()
         times.append(time.perf_counter() - start)
-    return min(times)
+    return times
+
+
+def best_of(
+    repeat: int, run: Callable[[], object], setup: Callable[[], object] | None = None
+) -> float:
+    """The fastest of ``repeat`` timed calls of ``run`` (``setup`` runs untimed before each)."""
+    return min(times_of(repeat, run, setup))
+
+
+def median_of(
+    repeat: int, run: Callable[[], object], setup: Callable[[], object] | None = None
+) -> float:
+    """The median of ``repeat`` timed calls of ``run``: on a machine other work keeps busy,
+    steadier than the fastest call."""
+    return statistics.median(times_of(repeat, run, setup))
 
 
 def raw_rows(conn: Any, sql: str, params: Any = (), *, as_dict: bool = False) -> list:

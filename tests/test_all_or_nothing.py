@@ -299,7 +299,7 @@ def test_drop_is_all_or_nothing(tree, monkeypatch):
 def test_failed_alter_changes_nothing(item, monkeypatch):
     """A comment change, a new column and a narrowing that the data cannot take: nothing applies."""
     item.insert1({"item_id": 1, "label": "much too long"})
-    heading = {a.name: (a.type, a.comment) for a in item.heading.all_attributes}
+    heading = {a.name: (a.declared_type, a.comment) for a in item.heading.all_attributes}
     item.definition = """
     # a new comment
     item_id : int32
@@ -313,6 +313,6 @@ def test_failed_alter_changes_nothing(item, monkeypatch):
     from datajoint.heading import heading_cache
 
     heading_cache(item.connection).clear()
-    assert {a.name: (a.type, a.comment) for a in item.heading.all_attributes} == heading
+    assert {a.name: (a.declared_type, a.comment) for a in item.heading.all_attributes} == heading
     assert item.heading.table_comment == ""
     assert (item & {"item_id": 1}).fetch1("label") == "much too long"

@@ -129,7 +129,7 @@ def test_tables_in_datajoint_layout_are_read_back(server_schema):
     assert issubclass(module.Analysis, dj.Computed)
     heading = module.Animal.heading
     assert heading.primary_key == ["animal_id"]
-    assert heading["mass"].type == "float64" and heading["mass"].comment == "grams"
+    assert heading["mass"].original_type == "float64" and heading["mass"].comment == "grams"
     assert heading["mass"].nullable
     assert module.Animal.parents() == [conn.dialect.full_table_name(db, "#species")]
     assert module.Analysis.parents(primary=True) == [conn.dialect.full_table_name(db, "animal")]

@@ -94,6 +94,130 @@ def test_subclassed_master_declares_its_inherited_parts(dj_schema):
     assert D.C.to_dicts() == [{"a_id": 1, "b_id": 2, "name": "x"}]
 
 
+# ---- 3. Part-of-part cascade and every part_integrity mode ----------------------------------
+def declare_deep_chain(schema):
+    """Master with PartA (-> master), PartB (-> Master.PartA) and PartC (-> Master.PartB,
+    -> Tool): parts of parts, the deepest also referencing a table outside the master."""
+
+    @schema
+    class Tool(dj.Lookup):
+        definition = """
+        tool : varchar(8)
+        """
+        contents = [("saw",), ("drill",)]
+
+    @schema
+    class Master(dj.Manual):
+        definition = """
+        master_id : int32
+        """
+
+        class PartA(dj.Part):
+            definition = """
+            -> master
+            a_id : int32
+            """
+
+        class PartB(dj.Part):
+            definition = """
+            -> Master.PartA
+            b_id : int32
+            """
+
+        class PartC(dj.Part):
+            definition = """
+            -> Master.PartB
+            -> Tool
+            """
+
+    Master.insert([{"master_id": m} for m in (1, 2)])
+    Master.PartA.insert([{"master_id": m, "a_id": a} for m in (1, 2) for a in (0, 1)])
+    Master.PartB.insert([{"master_id": m, "a_id": a, "b_id": 0} for m in (1, 2) for a in (0, 1)])
+    Master.PartC.insert(
+        [{"master_id": m, "a_id": a, "b_id": 0, "tool": "saw"} for m in (1, 2) for a in (0, 1)]
+        + [{"master_id": 2, "a_id": 0, "b_id": 0, "tool": "drill"}]
+    )
+    return Tool, Master
+
+
+def chain_state(Master) -> tuple[list[int], set[int]]:
+    """The row counts of the master and its parts, and the master ids left."""
+    tables = (Master, Master.PartA, Master.PartB, Master.PartC)
+    return [len(t) for t in tables], {k["master_id"] for k in Master.to_dicts()}
+
+
+def test_part_of_part_cascade_goes_up_to_the_master(dj_schema):
+    _Tool, Master = declare_deep_chain(dj_schema)
+    # from the deepest part: master 1 and its whole chain go, master 2's stays whole
+    (Master.PartC & {"master_id": 1}).delete(part_integrity="cascade", prompt=False)
+    assert chain_state(Master) == ([1, 2, 2, 3], {2})
+    # from a middle part, restricted below the master's key: the whole master goes
+    (Master.PartB & {"master_id": 2, "a_id": 1}).delete(part_integrity="cascade", prompt=False)
+    assert chain_state(Master) == ([0, 0, 0, 0], set())
+
+
+def test_part_of_part_enforce_and_ignore(dj_schema):
+    Tool, Master = declare_deep_chain(dj_schema)
+    for part in (Master.PartA, Master.PartB, Master.PartC):
+        with pytest.raises(DataJointError, match="Cannot delete from a Part directly"):
+            (part & {"master_id": 1}).delete(prompt=False)
+    with pytest.raises(DataJointError, match="before its master"):  # reached from outside
+        (Tool & {"tool": "drill"}).delete(prompt=False)
+    assert chain_state(Master) == ([2, 4, 4, 5], {1, 2})
+    # ignore: the part rows asked for and their own descendants, nothing upward
+    (Master.PartB & {"master_id": 1, "a_id": 0}).delete(part_integrity="ignore", prompt=False)
+    assert chain_state(Master) == ([2, 4, 3, 4], {1, 2})
+    (Tool & {"tool": "drill"}).delete(part_integrity="ignore", prompt=False)
+    assert chain_state(Master) == ([2, 4, 3, 3], {1, 2})
+    # the master is always allowed, and takes every level of its parts with it
+    (Master & {"master_id": 1}).delete(prompt=False)
+    assert chain_state(Master) == ([1, 2, 2, 2], {2})
+
+
+def test_part_reached_from_outside_cascades_to_its_master(dj_schema):
+    Tool, Master = declare_deep_chain(dj_schema)
+    (Tool & {"tool": "drill"}).delete(part_integrity="cascade", prompt=False)
+    assert chain_state(Master) == ([1, 2, 2, 2], {1})
+    assert Tool.to_dicts() == [{"tool": "saw"}]
+
+
+def test_two_parts_of_one_master_in_every_mode(dj_schema):
+    @dj_schema
+    class Master(dj.Manual):
+        definition = """
+        master_id : int32
+        """
+
+        class Left(dj.Part):
+            definition = """
+            -> master
+            left_id : int32
+            """
+
+        class Right(dj.Part):
+            definition = """
+            -> master.Left
+            right_id : int32
+            """
+
+    Master.insert([{"master_id": m} for m in (1, 2, 3)])
+    Master.Left.insert([{"master_id": m, "left_id": i} for m in (1, 2, 3) for i in (0, 1)])
+    Master.Right.insert([{"master_id": m, "left_id": 0, "right_id": 0} for m in (1, 2, 3)])
+
+    def state():
+        return [len(Master), len(Master.Left), len(Master.Right)]
+
+    with pytest.raises(DataJointError, match="Cannot delete from a Part directly"):
+        (Master.Right & {"master_id": 1}).delete(prompt=False)
+    (Master.Left & {"master_id": 1, "left_id": 0}).delete(part_integrity="ignore", prompt=False)
+    assert state() == [3, 5, 2]  # the Right row below it went too
+    (Master.Right & {"master_id": 2}).delete(part_integrity="cascade", prompt=False)
+    assert state() == [2, 3, 1] and {k["master_id"] for k in Master.to_dicts()} == {1, 3}
+    with pytest.raises(DataJointError, match="part_integrity"):
+        Master.Left.drop(prompt=False)
+    assert state() == [2, 3, 1]
+
+
 # ---- 4. Heading and attribute properties -----------------------------------------------------
 def test_heading_and_attribute_properties_of_2x(dj_schema):
     @dj_schema
@@ -146,14 +270,18 @@ def test_heading_and_attribute_properties_of_2x(dj_schema):
     assert heading.determines(Probe.proj().heading)
 
     small, ratio, label = heading["small"], heading["ratio"], heading["label"]
-    assert small.type == "int8" and small.original_type == "int8" and small.sql_type
+    assert small.type == small.sql_type and small.original_type == "int8"
+    assert small.declared_type == "int8" and heading["data"].type == "<blob>"
     assert small.numeric and not small.string and small.dtype == np.dtype("i8")
     assert ratio.numeric and ratio.dtype == np.dtype("f8")
     assert label.string and not label.numeric and label.original_type == "varchar(32)"
-    assert heading["kind"].string
+    assert heading["kind"].string and not heading["ident"].string and not heading["doc"].string
     assert heading["ident"].uuid and not heading["ident"].json
     assert heading["doc"].json and not heading["doc"].is_blob
-    assert heading["data"].codec == "blob" and heading["data"].is_blob
+    codec = heading["data"].codec  # the codec object, as in 2.x
+    assert isinstance(codec, dj.Codec) and codec is dj.codecs.get_codec("blob")
+    assert codec.name == "blob" and heading["data"].is_blob
+    assert heading["data"].todict()["codec"] is codec
     assert heading["data"].original_type is None and not heading["data"].numeric
     assert heading["raw"].is_blob and heading["raw"].codec is None
     maybe = heading["maybe"]
@@ -162,6 +290,146 @@ def test_heading_and_attribute_properties_of_2x(dj_schema):
     assert small.comment == "" and isinstance(small.todict(), dict)
     assert small.todict()["name"] == "small"
     assert small.sql_comment.startswith(":int8:")
+
+    @dj_schema
+    class Dated(dj.Manual):
+        definition = """
+        dated_id : int32
+        ---
+        day : date
+        moment = CURRENT_TIMESTAMP : datetime
+        code : char(4)
+        """
+
+    dated = Dated.heading  # 2.x flags character types as strings, dates and datetimes not
+    assert dated["code"].string and not dated["day"].string and not dated["moment"].string
+    assert dated["day"].original_type == "date" and dated["day"].dtype == np.dtype(object)
+
+
+def test_codec_attribute_is_the_codec_object_looked_up_when_read(dj_schema):
+    class Tagged(dj.Codec):
+        name = "compat_tagged"
+
+        def get_dtype(self, is_store):
+            return "json"
+
+        def encode(self, value, *, key=None, store_name=None):
+            return {"tag": value}
+
+        def decode(self, stored, *, key=None):
+            return stored["tag"]
+
+    try:
+
+        @dj_schema
+        class Labelled(dj.Manual):
+            definition = """
+            labelled_id : int32
+            ---
+            label : <compat_tagged>
+            """
+
+        attr = Labelled.heading["label"]
+        assert (
+            attr.codec is dj.codecs.get_codec("compat_tagged")
+            and attr.codec_name == attr.codec.name
+        )
+        assert attr.codec.encode("x") == {"tag": "x"} and attr.store is None
+        Labelled.insert1({"labelled_id": 1, "label": "x"})
+        dj.codecs.unregister_codec("compat_tagged")
+        # the heading stays loaded; its codec is now a stand-in that says what is missing
+        assert attr.codec.name == "compat_tagged" and not isinstance(attr.codec, Tagged)
+        with pytest.raises(DataJointError, match="compat_tagged"):
+            attr.codec.decode({"tag": "x"})
+        assert Labelled.proj().to_dicts() == [{"labelled_id": 1}]
+    finally:
+        if dj.codecs.is_codec_registered("compat_tagged"):
+            dj.codecs.unregister_codec("compat_tagged")
+
+
+def test_object_storage_attributes_of_2x(dj_schema, file_store):
+    @dj_schema
+    class Stored(dj.Manual):
+        definition = """
+        stored_id : int32
+        ---
+        inline : <blob>
+        hashed : <blob@>
+        attached = null : <attach@>
+        content = null : <hash@>
+        obj = null : <object@>
+        arr = null : <npy@>
+        """
+
+    heading = Stored.heading
+    assert heading.hash_objects == ["hashed", "attached", "content"]
+    assert heading.schema_objects == ["obj", "arr"]
+    assert not heading["inline"].is_hash_object and not heading["inline"].is_schema_object
+    assert heading["hashed"].store == "" and heading["inline"].store is None
+    assert isinstance(heading["obj"].codec, dj.SchemaCodec)
+    assert not heading["stored_id"].is_hash_object and heading["stored_id"].codec is None
+
+
+def test_hidden_attributes_are_left_out_of_every_name_list(dj_schema):
+    @dj_schema
+    class Setting(dj.Manual):
+        definition = """
+        # a singleton: its one row has the hidden key attribute _singleton
+        ---
+        level : int16
+        """
+
+    @dj_schema
+    class Source(dj.Manual):
+        definition = """
+        source_id : int32
+        """
+
+    with dj_schema.connection.config.override(jobs__add_job_metadata=True):
+
+        @dj_schema
+        class Tuned(dj.Computed):
+            definition = """
+            -> Source
+            -> Setting
+            ---
+            value : int32
+            """
+
+            def make(self, key):
+                self.insert1({**key, "value": (Setting & key).fetch1("level")})
+
+    heading = Setting.heading
+    assert heading.primary_key == [] and Setting.primary_key == []
+    assert heading.full_primary_key == ["_singleton"]
+    assert heading.names == ["level"] and heading.secondary_attributes == ["level"]
+    assert list(heading.attributes) == ["level"] and len(heading) == 1
+    assert heading.as_dtype.names == ("level",)
+    assert Tuned.heading.primary_key == ["source_id"] == Tuned.primary_key
+    assert Tuned.heading.full_primary_key == ["source_id", "_singleton"]
+    assert Tuned.heading.secondary_attributes == ["value"] == Tuned.heading.names[1:]
+    assert {"_job_start_time", "_job_duration", "_job_version"}.isdisjoint(Tuned.heading.names)
+
+    # the kernel still keys the hidden attribute: inserts, updates and deletes find the one row
+    Setting.insert1({"level": 3})
+    Setting.insert1({"level": 4}, skip_duplicates=True)
+    assert Setting.to_dicts() == [{"level": 3}] and Setting.keys() == [{}]
+    Setting.insert1({"level": 5}, replace=True)
+    Setting.update1({"level": 6})
+    assert Setting.fetch1("level") == 6
+    Source.insert([{"source_id": 1}, {"source_id": 2}])
+    Tuned.populate()
+    assert Tuned.to_dicts(order_by="KEY") == [
+        {"source_id": 1, "value": 6},
+        {"source_id": 2, "value": 6},
+    ]
+    assert (Tuned * Setting).to_dicts(order_by="KEY")[0] == {
+        "source_id": 1,
+        "value": 6,
+        "level": 6,
+    }
+    Setting.delete(prompt=False)  # cascades through the hidden key attribute
+    assert len(Setting) == 0 and len(Tuned) == 0 and len(Source) == 2
 
 
 # ---- 5. The module paths user code imports ---------------------------------------------------

@@ -62,7 +62,7 @@ def test_core_type_round_trip(dj_schema, core):
         assert got == value and type(got) is type(value), (got, value)
     assert row["other"] is None
     attr = Holder.heading[name]
-    assert attr.type == core and not attr.nullable
+    assert attr.original_type == core and attr.type == attr.sql_type and not attr.nullable
     if core not in ("json", "bytes", "float32", "float64"):
         assert len(Holder & {name: value}) == 1
 
@@ -187,7 +187,7 @@ def test_singleton_lookup_defaults_and_hidden(dj_schema):
         contents = [{"threshold": 0.75}]
 
     assert Settings.table_name == "#settings"
-    assert Settings.primary_key == ["_singleton"]
+    assert Settings.primary_key == [] and Settings.heading.full_primary_key == ["_singleton"]
     assert Settings.heading.names == ["threshold", "label", "created"]
     row = Settings.fetch1()
     assert row["threshold"] == 0.75 and row["label"] == "none"
@@ -234,8 +234,8 @@ def test_describe_declares_the_same_table(dj_schema):
     assert Subject.describe().startswith("# a subject")
     for name in Session.heading.names:
         a, b = Session.heading[name], Session2.heading[name]
-        assert (a.type, a.sql_type, a.nullable, a.default, a.in_key) == (
-            b.type,
+        assert (a.declared_type, a.sql_type, a.nullable, a.default, a.in_key) == (
+            b.declared_type,
             b.sql_type,
             b.nullable,
             b.default,

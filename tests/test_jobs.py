@@ -94,7 +94,7 @@ def test_jobs_table_is_declared_on_first_access(dj_schema, pipeline):
         "connection_id",
         "version",
     ]
-    assert jobs.heading["subject"].type == Analysis.heading["subject"].type
+    assert jobs.heading["subject"].declared_type == Analysis.heading["subject"].declared_type
     assert jobs.heading["error_stack"].codec is not None
     assert Scan.jobs.table_name == "~~scan"
     assert Scan.jobs.primary_key == ["animal"]
@@ -405,7 +405,7 @@ def test_key_attributes_keep_their_types(dj_schema):
     Recording.insert1(key)
     jobs = Spikes.jobs
     for name in ("kind", "rec_id", "day"):
-        assert jobs.heading[name].type == Recording.heading[name].type
+        assert jobs.heading[name].declared_type == Recording.heading[name].declared_type
     assert jobs.refresh(delay=-1)["added"] == 1
     assert jobs.pending_keys() == [key]
     assert jobs.reserve(key)

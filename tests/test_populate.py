@@ -554,6 +554,27 @@ def test_reserve_jobs_records_errors_and_completes(dj_schema):
     assert (jobs & {"source_id": 3}).fetch1("status") == "error"
 
 
+def test_reserve_jobs_keeps_completed_jobs_and_follows_reconnects(dj_schema):
+    """jobs.keep_completed (read once per populate call) keeps the finished jobs as 'success';
+    the reserving session recorded with each job follows a reconnect."""
+    Source, Doubled = declare_pipeline(dj_schema)
+    jobs = Doubled.jobs
+    with dj.config.override(jobs__keep_completed=True):
+        assert Doubled.populate("source_id < 2", reserve_jobs=True)["success_count"] == 2
+    done = jobs.to_dicts(order_by="source_id")
+    assert [(j["source_id"], j["status"]) for j in done] == [(0, "success"), (1, "success")]
+    assert all(j["duration"] is not None and j["completed_time"] is not None for j in done)
+    conn = Doubled.connection
+    conn.close()
+    conn.connect()
+    jobs.refresh(delay=-1)
+    assert jobs.reserve({"source_id": 2})
+    reserved = (jobs & {"source_id": 2}).fetch1()
+    assert (reserved["pid"], reserved["connection_id"]) == (os.getpid(), conn.connection_id)
+    assert Doubled.populate(reserve_jobs=True)["success_count"] == 2  # keys 3 and 4
+    assert set(jobs.to_arrays("status").tolist()) == {"success", "reserved"}
+
+
 def test_reserve_jobs_priority_max_calls_and_restrictions(dj_schema):
     Source, _ = declare_pipeline(dj_schema)
 

@@ -207,5 +207,9 @@ def test_plugin_registers_lazily():
     assert registered == {
         "blob": "dj_codecs_builtin.codecs:BlobCodec",
         "attach": "dj_codecs_builtin.codecs:AttachCodec",
+        "hash": "dj_codecs_builtin.store_codecs:HashCodec",
+        "object": "dj_codecs_builtin.store_codecs:ObjectCodec",
+        "npy": "dj_codecs_builtin.store_codecs:NpyCodec",
+        "filepath": "dj_codecs_builtin.store_codecs:FilepathCodec",
     }
     assert set(string.ascii_lowercase) >= set("".join(registered))

@@ -500,7 +500,7 @@ def test_attribute_encoder_key_context_and_store():
             return stored["v"]
 
     config = types.SimpleNamespace(stores={"default": "main"})
-    attr = Attribute("payload", "<t_probe@>", "json", core="json", codec="t_probe", store="")
+    attr = Attribute("payload", "<t_probe@>", "json", core="json", codec_name="t_probe", store="")
     dialect = types.SimpleNamespace(encode_param=lambda v, core: ("bound", core, v))
     table = types.SimpleNamespace(
         heading={"payload": attr},

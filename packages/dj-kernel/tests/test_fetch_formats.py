@@ -167,9 +167,9 @@ def test_heading_dtypes_of_native_types():
         ("longblob", "bytes"): "O",
     }
     for (sql_type, core), expected in cases.items():
-        a = attr(codec=None, is_blob=core == "bytes", core=core, sql_type=sql_type)
+        a = attr(codec_name=None, is_blob=core == "bytes", core=core, sql_type=sql_type)
         assert fetch_columns.heading_dtype(a) == np.dtype(expected), sql_type
-    wide = attr(codec=None, is_blob=False, core=None, sql_type="bigint unsigned")
+    wide = attr(codec_name=None, is_blob=False, core=None, sql_type="bigint unsigned")
     assert fetch_columns.python_dtype(wide) == np.dtype(object)
 
 

@@ -74,6 +74,15 @@ def test_hook_dj_register_fetch_formats():
     assert "myformat" in host.names("fetch_format")
 
 
+def test_hook_dj_register_storage_services():
+    host = PluginHost(use_entry_points=False)
+    host.add_plugin(
+        plugin_module("p", **registering("dj_register_storage_services", "StorageBackend"))
+    )
+    assert host.names("storage_service") == ["StorageBackend"]
+    assert [s["name"] for s in host.listing()["storage_services"]] == ["StorageBackend"]
+
+
 def test_every_hook_spec_has_a_docstring_and_a_test():
     specs = [
         name

@@ -10,7 +10,7 @@ import json
 
 from datajoint import hookimpl
 
-from . import catalog, config_commands, console, diagram, jobs, populate
+from . import catalog, config_commands, console, diagram, gc, jobs, populate
 from .hookspecs import CommandRegistrar
 
 
@@ -52,5 +52,5 @@ def dj_cli_register_commands(cli: CommandRegistrar) -> None:
         _configure_plugins,
         _run_plugins,
     )
-    for module in (catalog, diagram, jobs, populate):
+    for module in (catalog, diagram, jobs, populate, gc):
         module.register(cli)

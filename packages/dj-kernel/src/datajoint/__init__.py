@@ -7,11 +7,11 @@ update, cascading delete, drop, alter and describe, and Imported/Computed tables
 ``populate()`` (directly or by many workers through their jobs tables). Backends, codecs, storage
 protocols and fetch formats are plugins (see ``dj.plugins()``).
 
-``dj.Diagram`` draws and walks the dependency graph; it, the ``dj.diagram`` module and ``dj.cli``
-(the ``dj`` command, from dj-cli) are loaded on first use.
-
-Not in this version: object storage (no storage protocol is registered, so store-backed codec
-types such as ``<blob@>`` cannot be used) and schema migration.
+``dj.Diagram`` draws and walks the dependency graph; it, the ``dj.diagram`` module, ``dj.cli``
+(the ``dj`` command, from dj-cli), ``dj.migrate`` (upgrades of 0.14 and 2.x catalogs) and
+``dj.deploy`` (deploy-time catalog helpers) are loaded on first use. Object stores (``config.stores``) come
+from dj-storage: ``dj.StorageAdapter`` and ``dj.get_storage_adapter`` are the protocol plugin API,
+and ``dj.ObjectRef``, ``dj.NpyRef`` and the ``dj.gc`` module are loaded from it on first use.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from .populate import AutoPopulate, Job
 from .schema import Schema, VirtualModule, list_schemas, virtual_schema
 from .schema_codec import SchemaCodec
 from .settings import config
+from .storage import StorageAdapter, get_storage_adapter
 from .table import FreeTable, Table
 from .user_tables import Compute, Computed, Entry, Imported, Ingest, Lookup, Manual, Part
 from .version import __version__
@@ -49,11 +50,13 @@ __author__ = "DataJoint Contributors"
 
 
 def __getattr__(name: str) -> Any:
-    """The names loaded on first use (SPEC §15): networkx and the CLI are not imported with
-    ``datajoint``."""
+    """The names loaded on first use (SPEC §15): networkx, the CLI and the object-store classes are
+    not imported with ``datajoint``."""
     if name in ("Diagram", "diagram"):
         diagram = _importlib.import_module(".diagram", __name__)
         return diagram if name == "diagram" else diagram.Diagram
+    if name in ("migrate", "deploy"):
+        return _importlib.import_module(f".{name}", __name__)
     if name == "cli":
         try:
             from dj_cli.main import cli
@@ -62,6 +65,10 @@ def __getattr__(name: str) -> Any:
                 'dj.cli needs the dj-cli package. Install it with: pip install "dj-kernel[cli]"'
             ) from error
         return cli
+    if name in ("ObjectRef", "NpyRef", "gc"):
+        from .storage import storage_service
+
+        return storage_service(name)
     raise AttributeError(f"module 'datajoint' has no attribute {name!r}")
 
 
@@ -93,10 +100,13 @@ __all__ = [
     "MatCell",
     "MatStruct",
     "Not",
+    "NpyRef",
+    "ObjectRef",
     "Part",
     "QueryExpression",
     "Schema",
     "SchemaCodec",
+    "StorageAdapter",
     "Table",
     "ThreadSafetyError",
     "Top",
@@ -108,12 +118,15 @@ __all__ = [
     "cli",
     "config",
     "conn",
+    "deploy",
     "errors",
     "get_codec",
+    "get_storage_adapter",
     "hookimpl",
     "list_codecs",
     "list_schemas",
     "logger",
+    "migrate",
     "plugins",
     "virtual_schema",
 ]

@@ -56,6 +56,17 @@ class Codec(ABC):
     #: ``encode``/``decode`` are pure functions of their arguments, safe to run on several
     #: threads at once: many large values of a column are then encoded/decoded in parallel
     concurrent: bool = False
+    #: ``encode`` or ``decode`` reads or writes objects in a store (and is safe to run on several
+    #: threads at once): the kernel runs a column's values on its I/O thread pool, whatever their
+    #: size, so that the transfers overlap
+    store_io: bool = False
+    #: ``decode`` reads each object that ``referenced_paths(stored)`` names in full, through the
+    #: store backend's ``get_buffer``: when the codec is the innermost of a column's chain, the
+    #: kernel fetches the objects of many rows in one batch (``get_buffers``) before decoding
+    prefetch: bool = False
+    #: the ``stores.<setting>`` a bare ``@`` selects for a column declared with this codec
+    #: (``<filepath@>`` uses ``stores.filepath_default``)
+    default_store_setting: str = "default"
 
     def __init_subclass__(cls, *, register: bool = True, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -385,6 +396,31 @@ class CodecChain:
         """Whether every codec of the chain may run on several threads at once."""
         return all(codec.concurrent for codec in self.codecs)
 
+    @property
+    def store_io(self) -> bool:
+        """Whether a codec of the chain reads or writes objects in a store."""
+        return any(codec.store_io for codec in self.codecs)
+
+    @property
+    def prefetch(self) -> bool:
+        """Whether the innermost codec's decode reads the objects its stored value names."""
+        return bool(self.codecs) and self.codecs[-1].prefetch
+
+    def split(self) -> tuple[CodecChain, CodecChain]:
+        """``(outer, inner)``: ``inner`` is the innermost run of codecs that may run on several
+        threads at once (``concurrent`` or ``store_io``), ``outer`` the codecs before it.
+
+        Encoding with ``outer`` then ``inner`` (or decoding with ``inner`` then ``outer``) is
+        encoding (decoding) with the whole chain.
+        """
+        cut = len(self.codecs)
+        while cut and (self.codecs[cut - 1].concurrent or self.codecs[cut - 1].store_io):
+            cut -= 1
+        return (
+            CodecChain(self.codecs[:cut], self.final_dtype, self.store),
+            CodecChain(self.codecs[cut:], self.final_dtype, self.store),
+        )
+
     def encode(
         self,
         value: Any,
@@ -392,14 +428,18 @@ class CodecChain:
         key: dict[str, Any] | None = None,
         context: Mapping[str, Any] | None = None,
         store_name: str | None = None,
+        validate: bool = True,
     ) -> Any:
         """Validate with the outermost codec, then encode outermost → innermost.
 
-        ``store_name`` is the resolved store passed to encoders that declare it.
+        ``store_name`` is the resolved store passed to encoders that declare it;
+        ``validate=False`` skips the validation (the inner part of a :meth:`split` chain, whose
+        value the outer part produced).
         """
         if value is None:
             return None
-        self.codecs[0].validate(value)
+        if validate:
+            self.codecs[0].validate(value)
         for codec in self.codecs:
             wants_store, wants_context = _call_options(codec, "encode")
             options: dict[str, Any] = {"key": key}
@@ -467,12 +507,13 @@ def column_final_dtype(declared_type: str) -> str | None:
     return final
 
 
-def resolved_store_name(store: str | None, config: Any) -> str | None:
-    """The store name encoders receive: a bare ``@`` (``""``) means ``stores.default``."""
+def resolved_store_name(store: str | None, config: Any, setting: str = "default") -> str | None:
+    """The store name encoders receive: a bare ``@`` (``""``) means the store that
+    ``stores.<setting>`` names (``stores.default`` unless the column's codec says otherwise)."""
     if store != "":
         return store
     stores = getattr(config, "stores", None) or {}
-    default = stores.get("default") if isinstance(stores, Mapping) else None
+    default = stores.get(setting) if isinstance(stores, Mapping) else None
     return default if isinstance(default, str) and default else None
 
 

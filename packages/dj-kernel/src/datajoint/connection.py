@@ -9,7 +9,7 @@ import logging
 import os
 import re
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal, cast
@@ -94,6 +94,7 @@ class Connection:
         self._query_cache: str | None = None
         self._raw: Any = None
         self._in_transaction = False
+        self._after_transaction: list[Callable[[bool], object]] = []
         self._dependencies: Any = None
         self.connect()
 
@@ -122,6 +123,7 @@ class Connection:
         if not self.backend.driver.ping(self._raw):
             raise errors.LostConnectionError(f"Connection failed {self._where()}")
         self.connection_id = self.backend.driver.connection_id(self._raw)
+        self._transaction_ended(False)  # a transaction of the previous session was discarded
 
     def _where(self) -> str:
         info = self.conn_info
@@ -195,6 +197,7 @@ class Connection:
         except errors.LostConnectionError:
             if self._in_transaction:
                 self._in_transaction = False
+                self._transaction_ended(False)
                 raise errors.LostConnectionError(
                     "Connection was lost during a transaction."
                 ) from None
@@ -320,11 +323,38 @@ class Connection:
 
     def cancel_transaction(self) -> None:
         self._in_transaction = False
-        self.query(self.dialect.rollback_sql(), reconnect=False)
+        try:
+            self.query(self.dialect.rollback_sql(), reconnect=False)
+        finally:
+            self._transaction_ended(False)
 
     def commit_transaction(self) -> None:
         self._in_transaction = False
-        self.query(self.dialect.commit_sql(), reconnect=False)
+        try:
+            self.query(self.dialect.commit_sql(), reconnect=False)
+        except BaseException:
+            self._transaction_ended(False)
+            raise
+        self._transaction_ended(True)
+
+    def after_transaction(self, callback: Callable[[bool], object]) -> None:
+        """Call ``callback(committed)`` once the open transaction has ended: ``True`` after a
+        commit, ``False`` after a rollback or when the transaction was lost with its session.
+
+        Callbacks run in order, outside the transaction; an error in one is logged, never
+        raised. With no transaction open, DataJointError.
+        """
+        if not self._in_transaction:
+            raise errors.DataJointError("after_transaction() needs an open transaction.")
+        self._after_transaction.append(callback)
+
+    def _transaction_ended(self, committed: bool) -> None:
+        callbacks, self._after_transaction = self._after_transaction, []
+        for callback in callbacks:
+            try:
+                callback(committed)
+            except Exception:
+                logger.exception("A callback run after a transaction ended failed.")
 
     @property
     def transaction(self) -> UnitOfWork:
@@ -354,6 +384,7 @@ class Connection:
             self.close()
         except Exception:  # closing a dead connection must not hide the original error
             self._raw = None
+        self._transaction_ended(False)
 
     # ---- catalog ---------------------------------------------------------------------------
     @property

@@ -70,7 +70,12 @@ def read_catalog(conn: Any, schemas: list[str]) -> tuple[dict[str, set[str]], li
         for table, key in schema_primary_keys(conn, schema).items():
             if not table.startswith("~"):
                 tables[full_name(schema, table)] = set(key)
-    foreign_keys = [fk for fk in intro.foreign_keys(run, schemas) if not fk.table.startswith("~")]
+    # hidden tables on either side are left out (0.14 tables reference ~external_<store>)
+    foreign_keys = [
+        fk
+        for fk in intro.foreign_keys(run, schemas)
+        if not fk.table.startswith("~") and not fk.ref_table.startswith("~")
+    ]
     return tables, foreign_keys
 
 

@@ -84,8 +84,10 @@ def describe_table(table: Any, context: dict[str, Any] | None = None) -> str:
             continue
         if attr.name in fk_columns:
             continue
-        declared = attr.type + (
-            " auto_increment" if attr.autoincrement and "auto_increment" not in attr.type else ""
+        declared = attr.declared_type + (
+            " auto_increment"
+            if attr.autoincrement and "auto_increment" not in attr.declared_type
+            else ""
         )
         name = attr.name + _default_text(attr)
         comment = f"# {attr.comment}" if attr.comment else ""

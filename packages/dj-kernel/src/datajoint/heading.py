@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -17,6 +17,9 @@ from .errors import DataJointError
 from .lineage import forget_lineage, read_lineage
 from .numeric_types import OBJECT, wide_dtype
 from .sqltext import find_top_level
+
+if TYPE_CHECKING:
+    from .codecs import Codec
 
 _NATIVE_TO_CORE = {
     "tinyint": "int8",
@@ -72,14 +75,17 @@ def core_of_sql_type(sql_type: str) -> str | None:
 class Attribute:
     """One attribute of a heading.
 
-    ``type`` is the declared type (core type text, native SQL type or ``<codec@store>``), ``core``
-    the core type name the stored column has (used to bind and decode values), ``sql_type`` the
-    backend's native column type. ``expression`` is set for computed attributes and ``source`` for
-    renamed ones (the attribute name it was renamed from).
+    ``declared_type`` is the type as declared (core type text, native SQL type or
+    ``<codec@store>``), ``core`` the core type name the stored column has (used to bind and decode
+    values), ``sql_type`` the backend's native column type; :attr:`type` is what DataJoint 2.x
+    gives (the column type, or ``<codec@store>``). ``codec_name`` and ``store`` are set for codec
+    columns (:attr:`codec` is the codec object, as DataJoint 2.x gives it). ``expression`` is set
+    for computed attributes and ``source`` for renamed ones (the attribute name it was renamed
+    from).
     """
 
     name: str
-    type: str
+    declared_type: str
     sql_type: str
     in_key: bool = False
     nullable: bool = False
@@ -87,11 +93,51 @@ class Attribute:
     comment: str = ""
     autoincrement: bool = False
     core: str | None = None
-    codec: str | None = None
+    codec_name: str | None = None
     store: str | None = None
     lineage: str | None = None
     expression: Any = None  # SQL text the user wrote, or a query-model node
     source: str | None = None
+
+    @property
+    def codec(self) -> Codec | None:
+        """The codec of a codec column (None for other columns), looked up in the codec registry
+        when read: a codec that is not registered is a stand-in with its ``name`` whose
+        ``encode``/``decode`` raise a DataJointError saying so."""
+        if self.codec_name is None:
+            return None
+        from .codecs import codec_or_placeholder
+
+        return codec_or_placeholder(self.codec_name)
+
+    def _codec_chain(self) -> list[Codec]:
+        """The codecs a codec column's value runs through, outermost first (just :attr:`codec`
+        when the chain cannot be resolved, e.g. an unregistered codec)."""
+        if self.codec_name is None:
+            return []
+        from .codecs import resolve_dtype
+
+        try:
+            return resolve_dtype(self.declared_type)[1]
+        except DataJointError:
+            codec = self.codec
+            return [codec] if codec is not None else []
+
+    @property
+    def is_hash_object(self) -> bool:
+        """Whether values live in hash-addressed object storage: a codec column with a store
+        whose chain runs through ``<hash>`` (``<hash@>``, ``<blob@>``, ``<attach@>``)."""
+        return self.store is not None and any(c.name == "hash" for c in self._codec_chain())
+
+    @property
+    def is_schema_object(self) -> bool:
+        """Whether values live in schema-addressed object storage: a codec column with a store
+        whose chain has a :class:`~datajoint.SchemaCodec` (``<object@>``, ``<npy@>``, ...)."""
+        if self.store is None:
+            return False
+        from .schema_codec import SchemaCodec
+
+        return any(isinstance(c, SchemaCodec) for c in self._codec_chain())
 
     @property
     def is_hidden(self) -> bool:
@@ -117,12 +163,25 @@ class Attribute:
 
     # ---- the names DataJoint 2.x code reads on an attribute ---------------------------------
     @property
+    def type(self) -> str:
+        """The type as DataJoint 2.x gives it: ``<codec@store>`` for a codec column, ``expression``
+        for a computed attribute, else the column's native type (``tinyint`` for ``int8``,
+        ``binary(16)`` for ``uuid`` on MySQL); :attr:`original_type` is the declared core type."""
+        if self.codec_name or self.expression is not None:
+            return self.declared_type
+        return self.sql_type
+
+    @property
     def original_type(self) -> str | None:
         """The declared core type (``int8`` on a ``tinyint`` column, ``uuid`` on ``binary(16)``);
         None for codec, native-typed and computed attributes."""
-        if self.codec or self.expression is not None or core_type_name(self.type) is None:
+        if (
+            self.codec_name
+            or self.expression is not None
+            or core_type_name(self.declared_type) is None
+        ):
             return None
-        return self.type
+        return self.declared_type
 
     @property
     def json(self) -> bool:
@@ -134,19 +193,17 @@ class Attribute:
 
     @property
     def numeric(self) -> bool:
-        return self.is_numeric and not self.codec
+        return self.is_numeric and not self.codec_name
 
     @property
     def string(self) -> bool:
-        """Text, enumeration and date/time attributes (the values compared as quoted text)."""
-        if self.codec:
+        """Character, enumeration, time, timestamp and year attributes, as DataJoint 2.x flags
+        them (``date`` and ``datetime`` are not)."""
+        if self.codec_name or self.core in ("date", "datetime"):
             return False
-        if self.core in ("varchar", "char", "enum", "date", "datetime"):
+        if self.core in ("varchar", "char", "enum"):
             return True
-        sql_type = self.sql_type.lower()
-        return (
-            sql_type.startswith(("varchar", "char", "enum", "time", "year")) or "text" in sql_type
-        )
+        return self.sql_type.lower().startswith(("varchar", "char", "enum", "time", "year"))
 
     @property
     def dtype(self) -> np.dtype:
@@ -172,8 +229,8 @@ class Attribute:
         return self.stored_comment
 
     def todict(self) -> dict[str, Any]:
-        """The attribute's fields as a dict."""
-        return asdict(self)
+        """The attribute's fields as a dict, with its ``codec`` object."""
+        return {**asdict(self), "type": self.type, "codec": self.codec}
 
     @property
     def is_renamed(self) -> bool:
@@ -182,7 +239,7 @@ class Attribute:
     @property
     def stored_comment(self) -> str:
         """The column comment as stored in the catalog."""
-        return f":{self.type}:{self.comment}"
+        return f":{self.declared_type}:{self.comment}"
 
     def renamed(self, new_name: str) -> Attribute:
         return replace(self, name=new_name, source=self.source or self.name)
@@ -196,11 +253,11 @@ class Attribute:
                 f"Legacy datatype `{declared}`. See the migration guide: migrate the column "
                 "with dj.migrate before using it."
             )
-        codec = store = None
+        codec_name = store = None
         if declared is not None and declared.startswith("<"):
             from .codecs import column_final_dtype, parse_codec_spec
 
-            codec, store = parse_codec_spec(declared)
+            codec_name, store = parse_codec_spec(declared)
             final = column_final_dtype(declared)  # None while the codec is not available
             core = (final and core_type_name(final)) or core_of_sql_type(column.sql_type)
         elif declared is not None:
@@ -209,7 +266,7 @@ class Attribute:
             core = core_of_sql_type(column.sql_type)
         return cls(
             name=column.name,
-            type=declared or column.sql_type,
+            declared_type=declared or column.sql_type,
             sql_type=column.sql_type,
             in_key=column.in_key,
             nullable=column.nullable,
@@ -217,7 +274,7 @@ class Attribute:
             comment=comment,
             autoincrement=column.autoincrement,
             core=core,
-            codec=codec,
+            codec_name=codec_name,
             store=store,
             lineage=lineage,
         )
@@ -236,7 +293,8 @@ class Heading:
         # a heading never changes once built: name lists are computed once (every query and
         # fetch reads them); the properties hand out copies
         self._names = [a.name for a in self._attributes.values() if not a.is_hidden]
-        self._key = [a.name for a in self._attributes.values() if a.in_key]
+        self._full_key = [a.name for a in self._attributes.values() if a.in_key]
+        self._key = [name for name in self._full_key if not name.startswith("_")]
         #: whether an attribute is renamed or computed (a query over it restricts a subquery)
         self.has_renames = any(a.is_renamed or a.expression for a in self._attributes.values())
 
@@ -255,8 +313,8 @@ class Heading:
     def __repr__(self) -> str:
         key = [a for a in self.visible if a.in_key]
         rest = [a for a in self.visible if not a.in_key]
-        lines = [f"{a.name:<20} : {a.type}" for a in key] + ["---"]
-        lines += [f"{a.name:<20} : {a.type}" for a in rest]
+        lines = [f"{a.name:<20} : {a.declared_type}" for a in key] + ["---"]
+        lines += [f"{a.name:<20} : {a.declared_type}" for a in rest]
         return "\n".join(lines)
 
     @property
@@ -279,7 +337,15 @@ class Heading:
 
     @property
     def primary_key(self) -> list[str]:
+        """The visible primary-key attributes (a singleton table's key is empty), as DataJoint
+        2.x gives them."""
         return list(self._key)
+
+    @property
+    def full_primary_key(self) -> list[str]:
+        """Every primary-key column, hidden ones (``_singleton``) included: the key the table's
+        DDL, foreign keys and conflict targets use."""
+        return list(self._full_key)
 
     @property
     def secondary_attributes(self) -> list[str]:
@@ -302,6 +368,18 @@ class Heading:
     def non_blobs(self) -> list[str]:
         """Visible attributes that are neither blobs nor JSON."""
         return [a.name for a in self.visible if not (a.is_blob or a.is_json)]
+
+    @property
+    def hash_objects(self) -> list[str]:
+        """Visible attributes stored in hash-addressed object storage
+        (:attr:`Attribute.is_hash_object`)."""
+        return [a.name for a in self.visible if a.is_hash_object]
+
+    @property
+    def schema_objects(self) -> list[str]:
+        """Visible attributes stored in schema-addressed object storage
+        (:attr:`Attribute.is_schema_object`)."""
+        return [a.name for a in self.visible if a.is_schema_object]
 
     @property
     def new_attributes(self) -> list[str]:
@@ -400,7 +478,7 @@ def _build_heading(
     table_lineage = (lineage or {}).get(table, {})
     attributes = [Attribute.from_column(c, table_lineage.get(c.name)) for c in columns]
     for attr in attributes:
-        if attr.in_key and (attr.is_json or attr.is_blob or attr.codec):
+        if attr.in_key and (attr.is_json or attr.is_blob or attr.codec_name):
             raise DataJointError("Blob or JSON attributes are not allowed in the primary key")
     return Heading(attributes, table_comment=comment, has_lineage=lineage is not None)
 
@@ -441,7 +519,7 @@ def schema_primary_keys(connection: Any, schema: str) -> dict[str, list[str]]:
         load_schema_headings(connection, schema)
     cache = heading_cache(connection)
     if all((schema, t) in cache for t in tables):
-        return {t: cache[(schema, t)].primary_key for t in tables}
+        return {t: cache[(schema, t)].full_primary_key for t in tables}
     columns = intro.schema_columns(run, schema)
     return {t: [c.name for c in cols if c.in_key] for t, cols in columns.items()}
 

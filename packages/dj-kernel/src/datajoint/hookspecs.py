@@ -51,6 +51,15 @@ class RegisterStorageProtocol(Protocol):
         """Register a storage protocol adapter (or ``"module:Class"``) under ``name``."""
 
 
+class RegisterStorageService(Protocol):
+    def __call__(self, name: str, service: object) -> None:
+        """Register an object the kernel's storage layer uses (or ``"module:attr"``) under ``name``.
+
+        The names the kernel looks up are ``StorageBackend``, ``ObjectRef``, ``NpyRef``,
+        ``StagedInsert`` (classes) and ``gc`` (a module); see :mod:`datajoint.storage`.
+        """
+
+
 class RegisterFetchFormat(Protocol):
     def __call__(self, name: str, fetcher: object) -> None:
         """Register a fetch format: ``fetcher(query, **options)`` returns the results."""
@@ -81,6 +90,12 @@ def dj_register_codecs(register: RegisterCodec) -> None:
 @hookspec
 def dj_register_storage_protocols(register: RegisterStorageProtocol) -> None:
     """Called once, the first time a storage protocol is looked up: register storage adapters."""
+
+
+@hookspec
+def dj_register_storage_services(register: RegisterStorageService) -> None:
+    """Called once, the first time a storage service is looked up or listed: register the object
+    store implementation the kernel reaches through :func:`datajoint.storage.storage_service`."""
 
 
 @hookspec

@@ -33,7 +33,7 @@ _FLOAT64 = np.dtype("f8")
 
 def declared_dtype(attr: Any) -> np.dtype:
     """The numpy type of the attribute's declared width (object for non-numeric values)."""
-    if attr.codec or attr.is_blob:
+    if attr.codec_name or attr.is_blob:
         return OBJECT
     if attr.core in _CORE_DTYPES:
         return np.dtype(_CORE_DTYPES[attr.core])

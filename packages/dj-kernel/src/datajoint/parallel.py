@@ -1,17 +1,23 @@
-"""Encoding and decoding many large codec values of a column on several threads.
+"""Encoding and decoding many codec values of a column on several threads.
 
 zlib (the blob format's compression) releases the GIL, so packing or unpacking a column of
-large blobs scales with the cores. Only a column with several large values uses the pool
-(:func:`worth_parallel`): small rows pay nothing. Results keep the input order, so the bytes
-are those of the single-threaded path.
+large blobs scales with the cores. Only a column with several large values uses the codec pool
+(:func:`worth_parallel`): small rows pay nothing. Codecs that move objects to or from a store
+wait on the network rather than the CPU: their values run on the I/O pool (:func:`io_pool`,
+more threads than cores), whatever their size. Results keep the input order, so the bytes
+are those of the single-threaded path. Every task runs in a copy of the caller's context
+(:mod:`contextvars`), so the journal of the insert call in progress sees its writes. A
+multi-row insert of large blobs uses :func:`pipelined_map`, which returns at once: the insert
+sends each chunk while the pool packs the next ones.
 """
 
 from __future__ import annotations
 
+import contextvars
 import os
 import threading
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -23,10 +29,14 @@ LARGE_VALUE = 64 << 10
 MIN_LARGE_VALUES = 2
 #: an upper bound on the threads, whatever the number of cores
 MAX_WORKERS = 4
+#: threads of the I/O pool (store transfers), whatever the number of cores
+IO_WORKERS = 16
 
 _lock = threading.Lock()
 _pool: ThreadPoolExecutor | None = None
 _pool_pid = 0
+_io_pool: ThreadPoolExecutor | None = None
+_io_pool_pid = 0
 
 
 def workers() -> int:
@@ -68,6 +78,120 @@ def pool() -> ThreadPoolExecutor:
         return _pool
 
 
-def ordered_map(function: Callable[[T], R], items: Iterable[T]) -> list[R]:
-    """``[function(x) for x in items]`` computed on the pool; the first error is raised."""
-    return list(pool().map(function, items))
+def io_pool() -> ThreadPoolExecutor:
+    """The process-wide pool of :data:`IO_WORKERS` threads for store transfers, created on
+    first use (and again in a forked child)."""
+    global _io_pool, _io_pool_pid
+    with _lock:
+        if _io_pool is None or _io_pool_pid != os.getpid():
+            _io_pool = ThreadPoolExecutor(IO_WORKERS, thread_name_prefix="dj-io")
+            _io_pool_pid = os.getpid()
+        return _io_pool
+
+
+def ordered_map(function: Callable[[T], R], items: Iterable[T], *, io: bool = False) -> list[R]:
+    """``[function(x) for x in items]`` computed on the codec pool (the I/O pool with ``io``).
+
+    Each call runs in a copy of the caller's context. The error of the first item that fails
+    (in input order) is raised once no call is running any more: the calls not started yet are
+    cancelled, so nothing keeps writing behind the caller's back. Called from a thread of that
+    pool, it runs the calls in the caller's thread (waiting on its own pool could deadlock).
+    """
+    prefix = "dj-io" if io else "dj-codec"
+    if threading.current_thread().name.startswith(prefix):
+        return [function(item) for item in items]
+    executor = io_pool() if io else pool()
+    context = contextvars.copy_context()
+    futures: list[Future[R]] = [
+        executor.submit(context.copy().run, function, item) for item in items
+    ]
+    try:
+        return [future.result() for future in futures]
+    except BaseException:
+        for future in futures:
+            future.cancel()
+        wait(futures)
+        raise
+
+
+#: input bytes a pipelined map keeps submitted ahead of its consumer
+AHEAD_BYTES = 32 << 20
+
+
+class Pending:
+    """The result of one item of a :func:`pipelined_map`, computed on the pool; a placeholder
+    (in an insert's rows, for example) until :meth:`result` is called, once."""
+
+    __slots__ = ("_index", "_run")
+
+    def __init__(self, run: _Pipeline, index: int) -> None:
+        self._run, self._index = run, index
+
+    def result(self) -> Any:
+        """The item's result (waiting for it); the first call submits later items as well."""
+        return self._run.result(self._index)
+
+
+class _Pipeline:
+    """``function`` over ``items`` on the pool, each call in a copy of the creator's context,
+    submitted in order while the submitted and not yet collected items hold less than
+    :data:`AHEAD_BYTES` of input (and at least one item per worker beyond the one asked
+    for)."""
+
+    def __init__(
+        self, function: Callable[[Any], Any], items: list[Any], size: Callable[[Any], int]
+    ) -> None:
+        self.function, self.items = function, items
+        self.futures: list[Future | None] = [None] * len(items)
+        self.sizes = [size(item) for item in items]
+        self.submitted = 0
+        self.ahead = 0  # input bytes submitted and not collected
+        # on a thread of the pool itself, waiting on the pool could deadlock: run inline
+        self.inline = threading.current_thread().name.startswith("dj-codec")
+        self.executor = pool()
+        self.context = contextvars.copy_context()
+        self.fill(0)
+
+    def fill(self, index: int) -> None:
+        lead = index + workers()
+        while self.submitted < len(self.items) and (
+            self.submitted <= lead or self.ahead < AHEAD_BYTES
+        ):
+            n = self.submitted
+            if self.inline:
+                future: Future = Future()
+                try:
+                    future.set_result(self.function(self.items[n]))
+                except Exception as error:
+                    future.set_exception(error)
+            else:
+                future = self.executor.submit(self.context.copy().run, self.function, self.items[n])
+            self.futures[n] = future
+            self.items[n] = None  # the pool holds the item now
+            self.ahead += self.sizes[n]
+            self.submitted = n + 1
+
+    def result(self, index: int) -> Any:
+        self.fill(index)
+        future = self.futures[index]
+        if future is None:
+            raise RuntimeError(f"item {index} of a pipelined map was collected twice")
+        self.futures[index] = None
+        self.ahead -= self.sizes[index]
+        self.fill(index)
+        return future.result()
+
+
+def pipelined_map(
+    function: Callable[[T], R], items: Iterable[T], size: Callable[[T], int] = value_size
+) -> list[Pending]:
+    """``function`` over ``items`` on the pool, one :class:`Pending` per item, in order.
+
+    Unlike :func:`ordered_map` the call returns at once: the first items are submitted, and
+    collecting a result submits more, so producing the results overlaps with using them (an
+    insert sends one chunk while the next is packed) and at most about :data:`AHEAD_BYTES` of
+    input (``size`` of an item, in bytes) is being worked on ahead of the consumer. An item's
+    error is raised by its :meth:`Pending.result`.
+    """
+    run = _Pipeline(function, list(items), size)
+    return [Pending(run, i) for i in range(len(run.items))]

@@ -48,6 +48,7 @@ KINDS: dict[str, tuple[str, str]] = {
     "backend": ("dj_register_backends", "database backend"),
     "codec": ("dj_register_codecs", "codec"),
     "storage_protocol": ("dj_register_storage_protocols", "storage protocol"),
+    "storage_service": ("dj_register_storage_services", "storage service"),
     "fetch_format": ("dj_register_fetch_formats", "fetch format"),
 }
 
@@ -158,7 +159,8 @@ class _Source:
 
 
 class PluginHost:
-    """Registries of backends, codecs, storage protocols and fetch formats, filled by plugins.
+    """Registries of backends, codecs, storage protocols and services and fetch formats, filled by
+    plugins.
 
     ``use_entry_points=False`` gives an empty host for tests: register in-process plugins with
     :meth:`add_plugin`.
@@ -611,5 +613,6 @@ def set_host(new_host: PluginHost | None) -> PluginHost | None:
 
 
 def plugins() -> dict[str, Any]:
-    """Every registered backend, codec, storage protocol and fetch format, and every broken plugin."""
+    """Every registered backend, codec, storage protocol, storage service and fetch format, and
+    every broken plugin."""
     return host().listing()

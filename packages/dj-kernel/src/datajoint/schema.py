@@ -265,7 +265,7 @@ class Schema:
             heading_cache(conn_).pop((name, table), None)
             columns = catalog.get(table, [])
             lineage: dict[str, str] = {}
-            for fk in (f for f in fks if f.table == table):
+            for fk in (f for f in fks if f.table == table and not f.ref_table.startswith("~")):
                 parent_rows = (read_lineage(conn_, fk.ref_schema) or {}).get(fk.ref_table, {})
                 for child, parent in zip(fk.columns, fk.ref_columns, strict=True):
                     if parent not in parent_rows:

@@ -121,12 +121,10 @@ class SchemaCodec(Codec, register=False):
     def _get_backend(self, store: str | None = None, config: Any = None) -> Any:
         """The storage backend of ``store`` (None or ``""``: ``stores.default``).
 
-        The backend comes from the storage protocol registered for the store's protocol (the
-        ``dj-storage`` package provides ``file``, ``s3``, ``gcs``, ``azure``, ...).
+        See :func:`datajoint.storage.get_backend`; the backend class comes from the plugin that
+        provides object storage (dj-storage).
         """
-        from .plugin_host import host
+        from .storage import get_backend
 
         config = config if config is not None else self._codec_config()
-        spec = config.get_store_spec(store or None)
-        factory = host().get("storage_protocol", str(spec.get("protocol", "file")).lower())
-        return factory(spec) if callable(factory) else factory
+        return get_backend(store, config)

@@ -243,10 +243,13 @@ class _EnvSource(PydanticBaseSettingsSource):
 def lookup_storage_adapter(protocol: str) -> Any | None:
     """The storage adapter that a plugin registered for ``protocol``, or None.
 
-    A hook for the kernel to connect to the plugin host; the adapter's ``validate_spec(spec)``,
-    when present, checks the store settings instead of the built-in key rules.
+    Used for protocols other than the built-in file, s3, gcs and azure: the adapter's
+    ``validate_spec(spec)``, when present, checks the store settings instead of the built-in key
+    rules (see :func:`datajoint.storage.get_storage_adapter`).
     """
-    return None
+    from .storage import get_storage_adapter
+
+    return get_storage_adapter(protocol)
 
 
 # ---------------------------------------------------------------- the config object

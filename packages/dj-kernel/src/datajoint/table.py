@@ -26,6 +26,7 @@ CLASS_LEVEL_API = frozenset(
         "keys",
         "insert",
         "insert1",
+        "staged_insert1",
         "drop",
         "drop_quick",
         "describe",
@@ -296,6 +297,14 @@ class Table(QueryExpression, metaclass=TableMeta):
     def insert1(self, row: Any, **kwargs: Any) -> None:
         """Insert one row."""
         self.insert((row,), **kwargs)
+
+    @property
+    def staged_insert1(self) -> Any:
+        """A context manager that inserts one row whose ``<object@>`` values are written
+        straight into the store (SPEC §4.5): ``with Table.staged_insert1 as st: ...``."""
+        from .storage import storage_service
+
+        return storage_service("StagedInsert")(self)
 
     # ---- dropping --------------------------------------------------------------------------
     def _drop_statements(self) -> None:

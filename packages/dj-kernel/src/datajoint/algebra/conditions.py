@@ -138,7 +138,7 @@ def _values_list(query: Any, condition: list) -> m.Node | None:
     """A list of dicts over the same attributes (no NULLs) as one ``IN`` list, else None."""
     if len(condition) < 2 or not all(type(c) is dict for c in condition):
         return None
-    names = set(query.heading.names) | set(query.heading.primary_key)
+    names = set(query.heading.names) | set(query.heading.full_primary_key)
     columns = tuple(k for k in condition[0] if k in names)
     if not columns or any(k not in names for k in condition[0] if "." in k):
         return None
@@ -182,7 +182,7 @@ def _compile(query: Any, condition: Any, semantic_check: bool = True) -> m.Node 
     if isinstance(condition, str):
         text = condition.strip()
         missing = (
-            attributes_in_sql(text) - set(query.heading.names) - set(query.heading.primary_key)
+            attributes_in_sql(text) - set(query.heading.names) - set(query.heading.full_primary_key)
         )
         if missing:
             raise DataJointError(f"Attribute `{sorted(missing)[0]}` is not found in query.")
@@ -227,7 +227,9 @@ def unmatched_keys(query: Any, condition: Any) -> list[str]:
     if not isinstance(condition, Mapping | list | tuple):
         return []
     heading = query.heading
-    names = set(heading.names) | set(heading.primary_key)  # once, also for a list of 1,000 dicts
+    names = set(heading.names) | set(
+        heading.full_primary_key
+    )  # once, also for a list of 1,000 dicts
 
     def unmatched(item: Any) -> list[str]:
         if isinstance(item, Mapping):

@@ -20,7 +20,7 @@ from ..errors import DataJointError
 from ..heading import Attribute, Heading
 from . import model as m
 from .conditions import AndList, Not, compile_condition, json_path, unmatched_keys
-from .operator_headings import aggregation_heading, join_heading, visible_key
+from .operator_headings import aggregation_heading, join_heading
 from .semantics import assert_join_compatibility
 from .top import Top
 
@@ -76,7 +76,7 @@ def computed_attribute(name: str, expression: str) -> Attribute:
     """A calculated attribute: no type of its own, no lineage, never in the key."""
     return Attribute(
         name=name,
-        type="expression",
+        declared_type="expression",
         sql_type="expression",
         expression=expression,
         comment="calculated attribute",
@@ -216,7 +216,7 @@ class QueryExpression:
                 )
             descending = len(words) > 1 and words[-1].upper() == "DESC"
             name = words[0]
-            names = visible_key(self.heading) if name.upper() == "KEY" else [name]
+            names = self.heading.primary_key if name.upper() == "KEY" else [name]
             items.extend(m.OrderItem(m.Column(n), descending) for n in names)
         return tuple(items)
 
@@ -358,7 +358,7 @@ class QueryExpression:
         renames, duplicates, computed = classify_named(named)
         computed = {new: json_path(heading, expr) or expr for new, expr in computed.items()}
         sources = set(renames.values())
-        selected = set(visible_key(heading)) | set(positional)
+        selected = set(heading.primary_key) | set(positional)
         if Ellipsis in attributes:
             selected |= set(heading.secondary_attributes) - sources
         selected = {n for n in selected if n not in excluded}
@@ -426,7 +426,7 @@ class QueryExpression:
         group = instantiate(group)
         if not isinstance(group, QueryExpression):
             raise DataJointError("The argument of aggr must be a QueryExpression")
-        key = visible_key(self.heading)
+        key = self.heading.primary_key
         missing = [n for n in key if n not in group.heading.names]
         if missing:
             raise DataJointError(
@@ -461,7 +461,7 @@ class QueryExpression:
 
     # ---- counting --------------------------------------------------------------------------
     def __len__(self) -> int:
-        key = visible_key(self.heading)
+        key = self.heading.primary_key
         inner = self.make_select(key, distinct=True) if key else self.make_select()
         select = m.Select(
             source=m.SubquerySource(inner, "distinct_count"),

@@ -10,14 +10,9 @@ from ..errors import DataJointError
 from ..heading import Attribute, Heading
 
 
-def visible_key(heading: Heading) -> list[str]:
-    """The primary key without hidden attributes (a singleton table's key is empty)."""
-    return [n for n in heading.primary_key if not n.startswith("_")]
-
-
 def determines(a: Heading, b: Heading) -> bool:
     """``a → b``: every primary-key attribute of ``b`` is an attribute of ``a``."""
-    return set(visible_key(b)) <= set(a.names)
+    return set(b.primary_key) <= set(a.names)
 
 
 def _keyed(attr: Attribute, in_key: bool, nullable: bool = False) -> Attribute:
@@ -29,7 +24,7 @@ def _keyed(attr: Attribute, in_key: bool, nullable: bool = False) -> Attribute:
 
 def join_heading(a: Heading, b: Heading, *, left: bool, allow_nullable_pk: bool) -> Heading:
     """The heading of ``a * b`` (or the left join) with its primary key (SPEC §6.3)."""
-    pk_a, pk_b = visible_key(a), visible_key(b)
+    pk_a, pk_b = a.primary_key, b.primary_key
     a_to_b, b_to_a = determines(a, b), determines(b, a)
     if left and not allow_nullable_pk and not a_to_b:
         missing = [n for n in pk_b if n not in a.names]
@@ -78,7 +73,7 @@ def aggregation_heading(
     """
     from .expression import classify_named, computed_attribute
 
-    key = visible_key(a)
+    key = a.primary_key
     joined = {**{n: a[n] for n in a.names}, **{n: b[n] for n in b.names if n not in a.names}}
     selected: list[str] = []
     for item in attributes:

@@ -8,7 +8,6 @@ from typing import Any
 from ..errors import DataJointError
 from ..heading import Heading
 from . import model as m
-from .operator_headings import visible_key
 
 
 def union(a: Any, b: Any) -> Any:
@@ -22,8 +21,8 @@ def union(a: Any, b: Any) -> Any:
             "Cannot operate on expressions from different connections. "
             "Ensure both operands use the same dj.Instance or global connection."
         )
-    key = visible_key(a.heading)
-    if set(key) != set(visible_key(b.heading)):
+    key = a.heading.primary_key
+    if set(key) != set(b.heading.primary_key):
         raise DataJointError("The operands of a union must share the same primary key.")
     sec_a = [n for n in a.heading.names if n not in key]
     sec_b = [n for n in b.heading.names if n not in key]

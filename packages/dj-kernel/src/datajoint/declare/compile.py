@@ -163,19 +163,22 @@ def _compile_foreign_key(
     parent, attr_map = resolve_reference(line.ref, context, line.line)
     parent_heading = parent.heading
     child_columns, parent_columns = [], []
-    for parent_attr in parent_heading.primary_key:
+    for parent_attr in parent_heading.full_primary_key:
         child_attr = next((c for c, p in attr_map.items() if p == parent_attr), parent_attr)
         attr = parent_heading[parent_attr]
         child_columns.append(child_attr)
         parent_columns.append(parent_attr)
         builder.fk_attributes.add(child_attr)
         if child_attr not in builder.columns:
+            # a singleton parent's hidden key (_singleton) has one value: the child's column
+            # defaults to it, so rows are written without naming the hidden attribute
+            inherit_default = attr.is_hidden and attr.default is not None and not line.nullable
             builder.add(
                 ColumnSpec(
                     name=child_attr,
                     sql_type=_inherited_sql_type(builder, parent, attr),
                     nullable=line.nullable,
-                    default=None,
+                    default=f"'{attr.default}'" if inherit_default else None,
                     comment=attr.stored_comment,
                     enum_values=enum_values(attr.sql_type)
                     if attr.sql_type.startswith("enum")

@@ -113,7 +113,7 @@ class ColumnReader:
             else:
                 checked = attr.nullable
             field = _Field(name, target, decode if target == OBJECT else None, checked)
-            field.blob_rule = layout == "struct" and bool(attr.codec or attr.is_blob)
+            field.blob_rule = layout == "struct" and bool(attr.codec_name or attr.is_blob)
             self.fields.append(field)
         #: codec columns whose large values decode on the thread pool
         self._concurrent = {self.names[i] for i in concurrent_columns(query, self.names)}

@@ -27,7 +27,7 @@ class Preview:
 
 def _placeholder(attr: Any) -> str | None:
     """What a preview shows instead of a value it does not fetch."""
-    if attr.codec or attr.is_blob:
+    if attr.codec_name or attr.is_blob:
         return "=BLOB="
     if attr.is_json:
         return "=JSON="

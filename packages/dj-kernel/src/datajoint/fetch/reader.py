@@ -16,10 +16,9 @@ from typing import Any
 import numpy as np
 
 from ..algebra import model as m
-from ..algebra.operator_headings import visible_key
 from ..algebra.top import Top
 from ..codecs import column_chain
-from ..decode import decoders_for
+from ..decode import StoreDecoder, decoders_for
 from ..parallel import ordered_map, worth_parallel
 
 #: rows taken from the cursor at a time
@@ -54,7 +53,7 @@ def apply_order(
 
 def key_names(query: Any) -> list[str]:
     """The visible primary-key attributes of ``query``, in heading order."""
-    return visible_key(query.heading)
+    return query.heading.primary_key
 
 
 def use_streaming(connection: Any, select: m.Select) -> bool:
@@ -140,7 +139,7 @@ def column_decoders(
     out: list[Decoder | None] = []
     for name, decode in zip(names, decoders, strict=True):
         attr = heading[name]
-        if attr.codec or not attr.is_blob:
+        if attr.codec_name or not attr.is_blob:
             out.append(decode)
         elif decode is None:
             out.append(squeezed)
@@ -206,18 +205,21 @@ def concurrent_columns(query: Any, names: Sequence[str]) -> list[int]:
     return [
         i
         for i, name in enumerate(names)
-        if heading[name].codec is not None and column_chain(heading[name].type).concurrent
+        if heading[name].codec_name is not None and column_chain(heading[name].type).concurrent
     ]
 
 
 def decode_column(decode: Decoder, values: Iterable[Any], concurrent: bool) -> list[Any]:
     """``decode`` applied to each non-NULL value, on the thread pool when ``concurrent`` and
-    the column holds several large values; in order either way."""
+    the column holds several large values; in order either way. A store-backed column
+    (:class:`~datajoint.decode.StoreDecoder`) reads its objects in batches on the I/O pool."""
 
     def run(value: Any) -> Any:
         return None if value is None else decode(value)
 
     values = list(values)
+    if isinstance(decode, StoreDecoder):
+        return decode.column(values)
     if concurrent and worth_parallel(values):
         return ordered_map(run, values)
     return [run(v) for v in values]
@@ -225,7 +227,8 @@ def decode_column(decode: Decoder, values: Iterable[Any], concurrent: bool) -> l
 
 class BatchMaker:
     """Turns batches of rows into decoded dicts, decoding a batch's large values of concurrent
-    codec columns (e.g. blobs: zlib releases the GIL) on the thread pool first."""
+    codec columns (e.g. blobs: zlib releases the GIL) on the thread pool first, and the values
+    of store-backed columns a column at a time (their objects read in batches)."""
 
     def __init__(self, query: Any, names: Sequence[str], squeeze: bool = False) -> None:
         self.names = list(names)
@@ -234,14 +237,15 @@ class BatchMaker:
         self.concurrent = [
             i for i in concurrent_columns(query, self.names) if self.decoders[i] is not None
         ]
+        self.store = [i for i, d in enumerate(self.decoders) if isinstance(d, StoreDecoder)]
 
     def __call__(self, batch: list[tuple]) -> list[dict[str, Any]]:
-        if not self.concurrent or len(batch) < 2:
+        if not (self.concurrent or self.store) or len(batch) < 2:
             return self.make(batch)
-        hot = {}
+        hot = {i: [row[i] for row in batch] for i in self.store}
         for i in self.concurrent:
             column = [row[i] for row in batch]
-            if worth_parallel(column):
+            if i not in hot and worth_parallel(column):
                 hot[i] = column
         if not hot:
             return self.make(batch)

@@ -17,7 +17,8 @@ import signal
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -216,6 +217,8 @@ class AutoPopulate:
             return_exception_objects=return_exception_objects,
             version=jobs.version if jobs is not None else _job_version(self.connection.config),
             metadata=all(c in self.heading._attributes for c in JOB_METADATA_COLUMNS),
+            full_table_name=self.full_table_name,
+            keep_completed=bool(jobs is not None and self.connection.config.jobs.keep_completed),
         )
 
     def _populate_keys(
@@ -232,11 +235,12 @@ class AutoPopulate:
         else:
             todo = progress_bar(keys, type(self).__name__) if display_progress else keys
             outcomes = (populate_one(run, key) for key in todo)
-        for status, entry in outcomes:
-            if status == SUCCESS:
-                success_count += 1
-            elif status == ERROR:
-                error_list.append(entry)
+        with _inserts_allowed(type(self)):  # once for all keys, not set and reset per key
+            for status, entry in outcomes:
+                if status == SUCCESS:
+                    success_count += 1
+                elif status == ERROR:
+                    error_list.append(entry)
         return {"success_count": success_count, "error_list": error_list}
 
     # ---- progress --------------------------------------------------------------------------
@@ -295,6 +299,9 @@ class PopulateRun:
     return_exception_objects: bool
     version: str
     metadata: bool
+    full_table_name: str
+    #: ``jobs.keep_completed`` when the run started (read once, not per key)
+    keep_completed: bool = False
     #: the already-made check, compiled on first use
     made_check: MadeCheck | None = None
 
@@ -307,8 +314,9 @@ class MadeCheck:
 
     def __init__(self, table: Any) -> None:
         self.table = table
+        self.connection = table.connection
         heading = table.heading
-        self.key = tuple(heading.primary_key)
+        self.key = tuple(heading.full_primary_key)
         self.names = frozenset(self.key)
         self.types = tuple(pass_through(heading[k].core) for k in self.key)
         self.sql: str | None = None
@@ -325,10 +333,26 @@ class MadeCheck:
     def __call__(self, key: dict) -> bool:
         if self.sql is not None and key.keys() == self.names:
             values = [key[k] for k in self.key]
-            if all(type(v) in t for v, t in zip(values, self.types, strict=True)):
-                cursor = self.table.connection.query(self.sql, values)
-                return bool(cursor.fetchone()[0])
+            for value, types in zip(values, self.types, strict=True):  # cheaper than all()
+                if type(value) not in types:
+                    break
+            else:
+                return bool(self.connection.query(self.sql, values).fetchone()[0])
         return bool(self.table & key)
+
+
+@contextmanager
+def _inserts_allowed(cls: type) -> Iterator[None]:
+    """Let the insert path accept rows into ``cls`` (``_allow_insert``) until the block ends."""
+    was_allowed = cls.__dict__.get("_allow_insert")
+    cls._allow_insert = True  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        if was_allowed is None:
+            del cls._allow_insert  # type: ignore[attr-defined]
+        else:
+            cls._allow_insert = was_allowed  # type: ignore[attr-defined]
 
 
 def populate_one(run: PopulateRun, key: dict) -> tuple[str, Any]:
@@ -341,49 +365,50 @@ def populate_one(run: PopulateRun, key: dict) -> tuple[str, Any]:
     table, jobs = run.table, run.jobs
     if jobs is not None and not jobs.reserve(key):
         return SKIPPED, None
-    conn = table.connection
-    unit = UnitOfWork(conn, None, mode="transaction")
-    cls = type(table)
-    was_allowed = cls.__dict__.get("_allow_insert")
-    cls._allow_insert = True
+    made_check = run.made_check
+    if made_check is None:
+        made_check = run.made_check = MadeCheck(table)
+    unit = UnitOfWork(made_check.connection, None, mode="transaction")
     token = make_context.set(
-        {"table": table.full_table_name, "key": dict(key), "version": run.version}
+        {"table": run.full_table_name, "key": dict(key), "version": run.version}
     )
-    started, start_clock = datetime.datetime.now(), time.monotonic()
+    started = datetime.datetime.now() if run.metadata else None
+    start_clock = time.monotonic()
     try:
-        if run.made_check is None:
-            run.made_check = MadeCheck(table)
-        if run.generator:
-            if run.made_check(key):
-                return _already_done(jobs, key)
-            run_generator_make(run.make, dict(key), run.make_kwargs, unit.begin)
-        else:
-            unit.begin()
-            if run.made_check(key):
-                unit.rollback()
-                return _already_done(jobs, key)
-            run.make(dict(key), **run.make_kwargs)
+        with _inserts_allowed(type(table)) if not _allowed(table) else nullcontext():
+            if run.generator:
+                if made_check(key):
+                    return _already_done(run, key)
+                run_generator_make(run.make, dict(key), run.make_kwargs, unit.begin)
+            else:
+                unit.begin()
+                if made_check(key):
+                    unit.rollback()
+                    return _already_done(run, key)
+                run.make(dict(key), **run.make_kwargs)
         duration = time.monotonic() - start_clock
-        if run.metadata:
+        if started is not None:
             _record_job_metadata(table, key, started, duration, run.version)
         if jobs is not None:  # in the make's transaction: one commit less per key
-            jobs.complete(key, duration=duration)
+            jobs._finish(key, duration, run.keep_completed)
         unit.commit()
     except (Exception, KeyboardInterrupt, SystemExit) as error:
         unit.rollback(error)
         return _failed(run, key, error)
     finally:
         make_context.reset(token)
-        if was_allowed is None:
-            del cls._allow_insert
-        else:
-            cls._allow_insert = was_allowed
     return SUCCESS, None
 
 
-def _already_done(jobs: Any, key: dict) -> tuple[str, Any]:
-    if jobs is not None:
-        jobs.complete(key)
+def _allowed(table: Any) -> bool:
+    """Whether inserts into ``table``'s class are already let in (populate() does it once for
+    all its keys; a worker process sets it per key)."""
+    return type(table).__dict__.get("_allow_insert") is True
+
+
+def _already_done(run: PopulateRun, key: dict) -> tuple[str, Any]:
+    if run.jobs is not None:
+        run.jobs._finish(key, None, run.keep_completed)
     return SKIPPED, None
 
 

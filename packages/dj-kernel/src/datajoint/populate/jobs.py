@@ -118,6 +118,8 @@ class Job(FreeTable):
         self._statements: _Statements | None = None
         self._version: str | None = None
         self._user: str | None = None
+        #: (pid, connection id, the reserving worker's host/pid/connection/user/version values)
+        self._reserver: tuple[int, Any, list[Any]] | None = None
 
     def __repr__(self) -> str:
         return f"Job({self._target.full_table_name})\n" + super(FreeTable, self).__repr__()
@@ -166,8 +168,8 @@ class Job(FreeTable):
             for _, props in target.parents(foreign_key_info=True)
             for child in props["attr_map"]
         }
-        key = [n for n in heading.primary_key if n in inherited]
-        for name in heading.primary_key:
+        key = [n for n in heading.full_primary_key if n in inherited]
+        for name in heading.full_primary_key:
             if name not in inherited:
                 logger.warning(
                     "Ignoring non-FK primary key attribute `%s` of %s in its jobs table. "
@@ -201,7 +203,7 @@ class Job(FreeTable):
         sql_type, values = attr.sql_type, None
         if attr.core == "enum" or sql_type.startswith("enum"):
             # PostgreSQL's enum columns name a schema-level type that the dialect (re)creates
-            declared = attr.type if attr.core == "enum" else sql_type
+            declared = attr.declared_type if attr.core == "enum" else sql_type
             values = enum_values(declared)
             sql_type = self.connection.dialect.core_type_sql(declared, schema=self.database)
         return ColumnSpec(
@@ -296,24 +298,32 @@ class Job(FreeTable):
         changed the row (so exactly one of several competing workers gets True)."""
         statements = self._sql()
         conn = self.connection
-        params = [
-            "reserved",
-            platform.node()[:255],
-            os.getpid(),
-            int(conn.connection_id or 0),
-            self._user_name(),
-            self.version,
-            *statements.key_params(key),
-            "pending",
-        ]
+        pid, reserver = os.getpid(), self._reserver
+        # who reserves: computed once per process and session (a forked worker has its own)
+        if reserver is None or reserver[0] != pid or reserver[1] != conn.connection_id:
+            values = [
+                "reserved",
+                platform.node()[:255],
+                pid,
+                int(conn.connection_id or 0),
+                self._user_name(),
+                self.version,
+            ]
+            reserver = self._reserver = (pid, conn.connection_id, values)
+        params = [*reserver[2], *statements.key_params(key), "pending"]
         return conn.query(statements.reserve, params).rowcount == 1
 
     def complete(self, key: Mapping[str, Any], duration: float | None = None) -> None:
         """The key's make succeeded: with ``jobs.keep_completed`` the job becomes 'success'
         (with the server's completion time and ``duration``), otherwise it is deleted."""
+        self._finish(key, duration, self.connection.config.jobs.keep_completed)
+
+    def _finish(self, key: Mapping[str, Any], duration: float | None, keep: bool) -> None:
+        """:meth:`complete` with ``jobs.keep_completed`` given as ``keep`` (populate reads the
+        setting once per call, not once per key)."""
         statements = self._sql()
         key_params = statements.key_params(key)
-        if self.connection.config.jobs.keep_completed:
+        if keep:
             duration = None if duration is None else float(duration)
             self.connection.query(statements.complete, ["success", duration, *key_params])
         else:

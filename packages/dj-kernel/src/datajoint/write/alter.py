@@ -62,7 +62,7 @@ class AlterPlan:
         compiled = table._compile(context)
         self.lineage = compiled.lineage
         spec = compiled.spec
-        if list(spec.primary_key) != heading.primary_key:
+        if list(spec.primary_key) != heading.full_primary_key:
             raise NotImplementedError("table.alter cannot alter the primary key (yet).")
         self.old_fks = [
             fk for fk in intro.foreign_keys(run, [table.database]) if fk.table == table.table_name
@@ -137,11 +137,11 @@ class AlterPlan:
             return replace(new, nullable=attr.nullable, name=attr.name)
         line = AttributeLine(
             name=attr.name,
-            type=attr.type,
+            type=attr.declared_type,
             default=_declared_default(attr),
             comment=attr.comment,
             in_key=False,
-            line=f"{attr.name} : {attr.type}",
+            line=f"{attr.name} : {attr.declared_type}",
         )
         try:
             return compile_attribute(self.dialect, self.table.database, line)
@@ -152,7 +152,11 @@ class AlterPlan:
         if attr.name in self.fk_columns:
             return attr.nullable != new.nullable
         declared, comment = split_comment(new.comment)
-        if declared is None or not _same_type(declared, attr.type) or comment != attr.comment:
+        if (
+            declared is None
+            or not _same_type(declared, attr.declared_type)
+            or comment != attr.comment
+        ):
             return True
         if attr.nullable != new.nullable:
             return True

@@ -121,8 +121,8 @@ def fits(core: str, type_text: str, value: Any) -> bool:
 
 def _type_text(attr: Any) -> str:
     """The declared core type with its arguments; the native type for codec/native columns."""
-    if attr.core and core_type_name(attr.type) == attr.core:
-        return attr.type
+    if attr.core and core_type_name(attr.declared_type) == attr.core:
+        return attr.declared_type
     return attr.core + core_type_args(attr.sql_type) if attr.core else attr.sql_type
 
 
@@ -142,7 +142,7 @@ def find_misfit(
     for name in names:
         index = columns.index(name)
         attr = heading[name]
-        if attr.codec is not None and name != attribute:
+        if attr.codec_name is not None and name != attribute:
             continue  # a codec's output is the codec's business
         text = _type_text(attr)
         core = attr.core or ""
@@ -175,7 +175,7 @@ def data_error(
     else:
         attr = heading[attribute]
         message = (
-            f"Value {value!r} does not fit attribute `{attribute}` ({attr.type}) of {table}: "
+            f"Value {value!r} does not fit attribute `{attribute}` ({attr.declared_type}) of {table}: "
             f"{cause}. Nothing was inserted; correct the value and insert again."
         )
     return DataError(message, table=table, attribute=attribute, value=value)
@@ -244,7 +244,7 @@ def _datetime_rule(table: str, attr: Any) -> Callable[[Any], Any] | None:
 
 def _misfit(table: str, attr: Any, value: Any, rule: str) -> DataError:
     return DataError(
-        f"Value {value!r} does not fit attribute `{attr.name}` ({attr.type}) of {table}: "
+        f"Value {value!r} does not fit attribute `{attr.name}` ({attr.declared_type}) of {table}: "
         f"{attr.core} {rule}.",
         table=table,
         attribute=attr.name,
@@ -261,7 +261,7 @@ def value_rule(table: str, attr: Any) -> Callable[[Any], Any] | None:
     PostgreSQL store them (MariaDB would truncate the fraction, SQLite keep every digit).
     Strings are left to the backend, which parses or refuses them the same way.
     """
-    if attr.codec is not None:
+    if attr.codec_name is not None:
         return None
     if attr.core in _INT_BITS:
         return _integer_rule(table, attr)

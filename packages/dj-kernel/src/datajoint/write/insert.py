@@ -14,12 +14,14 @@ import itertools
 import math
 import operator
 import weakref
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from ..algebra.expression import QueryExpression
 from ..encode import DEFAULT, AttributeEncoder
 from ..errors import DataError, DataJointError, DuplicateError, UnknownAttributeError
+from ..parallel import Pending
+from ..transfers import insert_call
 from .atomic import atomic
 from .data_errors import data_error
 from .provenance import PROV_COLUMN, provenance_value
@@ -54,8 +56,10 @@ class _Target:
         self.names = heading.names
         self.schema, self.name = table.database, table.table_name
         self.full_name = table.full_table_name
-        self.primary_key = tuple(heading.primary_key)
-        self.large = {n for n, a in self.known.items() if a.is_blob or a.is_json or a.codec}
+        #: the unit of work's name in error notes
+        self.what = f"Insert into {self.full_name}"
+        self.primary_key = tuple(heading.full_primary_key)
+        self.large = {n for n, a in self.known.items() if a.is_blob or a.is_json or a.codec_name}
         self.required = [
             a.name
             for a in heading.all_attributes
@@ -71,7 +75,7 @@ class _Target:
         encoder = self._encoders.get(name)
         if encoder is None:
             encoder = AttributeEncoder(table, name)
-            if encoder.attr.codec is None:
+            if encoder.attr.codec_name is None:
                 self._encoders[name] = encoder
         return encoder
 
@@ -106,7 +110,7 @@ class _Target:
         ):
             encoders = [self.encoder(table, k) for k in keys]
             types = [getattr(e, "pass_through", ()) for e in encoders]
-            if all(types) and not any(e.attr.codec for e in encoders):
+            if all(types) and not any(e.attr.codec_name for e in encoders):
                 shape = _PlainShape(keys, tuple(types), self.insert_sql(keys, 1, mode))
         if len(self._plain) < 64:
             self._plain[key] = shape
@@ -167,9 +171,11 @@ def insert_rows(
         mappings = to_mappings(rows, target.names)
     if not mappings:
         return
-    fields, groups = encode_rows(table, mappings, ignore_extra_fields, target)
-    _check_empty_rows(target, groups)
-    _write_groups(target, fields, groups, mode, chunk_size)
+    # objects written to stores while encoding are removed again when the call fails
+    with insert_call(target.connection, target.schema):
+        fields, groups = encode_rows(table, mappings, ignore_extra_fields, target)
+        _check_empty_rows(target, groups)
+        _write_groups(target, fields, groups, mode, chunk_size)
 
 
 def _insert_plain_row(target: _Target, table: Any, row: dict[str, Any], mode: str) -> bool:
@@ -183,8 +189,15 @@ def _insert_plain_row(target: _Target, table: Any, row: dict[str, Any], mode: st
         kind = type(value)
         if kind not in simple or (kind is float and value != value):
             return False
-    with atomic(target.connection, f"Insert into {target.full_name}", single=True):
+    try:
         _execute_chunk(target, shape.columns, [values], mode, shape.sql)
+    except BaseException as error:
+        # ``with atomic(..., single=True)`` without its cost on success: one statement has
+        # nothing to begin or undo, the unit only notes on the error what became of the row
+        unit = atomic(target.connection, target.what, single=True)
+        unit.begin()
+        unit.rollback(error)
+        raise
     return True
 
 
@@ -284,7 +297,7 @@ def encode_rows(
     for index, name in enumerate(fields):
         encoder = target.encoder(table, name)
         if not _bound_unchanged(encoder, values, index):
-            encoded[index] = encoder.column(values.column(index), mappings)
+            encoded[index] = encoder.column(values.column(index), mappings, pipelined=True)
     if PROV_COLUMN in known and PROV_COLUMN not in fields:
         value = provenance_value(table)
         if value is not None:
@@ -320,11 +333,21 @@ def _row_bytes(row: tuple[Any, ...]) -> int:
     return sum(len(v) for v in row if isinstance(v, bytes | bytearray | memoryview | str))
 
 
-def _chunks(rows: list[tuple[Any, ...]], per_chunk: int, sized: bool) -> Iterator[list[tuple]]:
+def _batches(rows: Iterable[tuple[Any, ...]], size: int) -> Iterator[list[tuple]]:
+    """Successive lists of at most ``size`` rows."""
+    if isinstance(rows, list):
+        for start in range(0, len(rows), size):
+            yield rows[start : start + size]
+        return
+    iterator = iter(rows)
+    while batch := list(itertools.islice(iterator, size)):
+        yield batch
+
+
+def _chunks(rows: Iterable[tuple[Any, ...]], per_chunk: int, sized: bool) -> Iterator[list[tuple]]:
     """Successive chunks of at most ``per_chunk`` rows (and about MAX_CHUNK_BYTES when sized)."""
     if not sized:
-        for start in range(0, len(rows), per_chunk):
-            yield rows[start : start + per_chunk]
+        yield from _batches(rows, per_chunk)
         return
     chunk: list[tuple] = []
     size = 0
@@ -339,42 +362,64 @@ def _chunks(rows: list[tuple[Any, ...]], per_chunk: int, sized: bool) -> Iterato
         yield chunk
 
 
+def _collected(rows: list[tuple[Any, ...]], positions: list[int]) -> Iterator[tuple[Any, ...]]:
+    """The rows, one at a time, with the pool's results in place of the placeholders at
+    ``positions``: a row waits only for its own values while later ones are still packed."""
+    for row in rows:
+        values = list(row)
+        for i in positions:
+            values[i] = values[i].result()
+        yield tuple(values)
+
+
+def _pending_positions(rows: list[tuple[Any, ...]]) -> list[int]:
+    """Where the rows of a group hold :class:`Pending` values (a column's values are pending
+    in all rows of a group or in none: its None values, left to the default, group apart)."""
+    return [i for i, value in enumerate(rows[0]) if type(value) is Pending] if rows else []
+
+
 def _statements(
     target: _Target, fields: list[str], groups: Groups, mode: str, chunk_size: int | None
-) -> list[tuple[tuple[str, ...], list[tuple]]]:
-    """(columns, rows) of every statement the insert sends, in order."""
+) -> Iterator[tuple[tuple[str, ...], list[tuple]]]:
+    """(columns, rows) of every statement the insert sends, in order. Rows with values being
+    packed on the pool are collected as their statement is produced, so the caller sends one
+    statement while the pool packs the values of the next ones."""
     capabilities = target.dialect.capabilities
-    out: list[tuple[tuple[str, ...], list[tuple]]] = []
     for kept, rows in groups.items():
         columns = tuple(fields[i] for i in kept)
         if not columns:
-            out.extend(((), [row]) for row in rows)  # one DEFAULT VALUES row per statement
+            yield from (((), [row]) for row in rows)  # one DEFAULT VALUES row per statement
             continue
+        positions = _pending_positions(rows)
+        source = _collected(rows, positions) if positions else rows
         if capabilities.copy_rows and mode == "error" and len(rows) >= COPY_MIN_ROWS:
-            out.extend(
-                (columns, rows[s : s + (chunk_size or len(rows))])
-                for s in range(0, len(rows), chunk_size or len(rows))
-            )
+            yield from ((columns, chunk) for chunk in _batches(source, chunk_size or len(rows)))
             continue
         per_chunk = max(1, capabilities.max_bind_parameters // len(columns))
         per_chunk = min(per_chunk, chunk_size or DEFAULT_CHUNK_ROWS)
         sized = chunk_size is None and not target.large.isdisjoint(columns)
-        out.extend((columns, chunk) for chunk in _chunks(rows, per_chunk, sized))
-    return out
+        yield from ((columns, chunk) for chunk in _chunks(source, per_chunk, sized))
 
 
 def _write_groups(
     target: _Target, fields: list[str], groups: Groups, mode: str, chunk_size: int | None
 ) -> None:
+    """Send the statements in one unit of work. When values are still being packed the
+    number of statements is known only at the end (their sizes decide the chunks)."""
+    statements: Iterable[tuple[tuple[str, ...], list[tuple]]]
     statements = _statements(target, fields, groups, mode, chunk_size)
-    total = len(statements)
-    with atomic(target.connection, f"Insert into {target.full_name}", single=total == 1):
+    total = None
+    if not any(map(_pending_positions, groups.values())):
+        statements = list(statements)
+        total = len(statements)
+    of = f" of {total}" if total else ""
+    with atomic(target.connection, target.what, single=total == 1):
         for number, (columns, rows) in enumerate(statements, 1):
             try:
                 _execute_chunk(target, columns, rows, mode)
             except BaseException as error:
-                if total > 1 and hasattr(error, "add_note"):
-                    error.add_note(f"Statement {number} of {total} ({len(rows)} rows) failed.")
+                if total != 1 and hasattr(error, "add_note"):
+                    error.add_note(f"Statement {number}{of} ({len(rows)} rows) failed.")
                 raise
 
 
@@ -441,7 +486,7 @@ def _insert_from_query(table: Any, query: QueryExpression, mode: str, ignore_ext
         fields,
         select_sql,
         on_duplicate=mode,
-        primary_key=table.primary_key,
+        primary_key=table.heading.full_primary_key,
     )
     try:
         with atomic(conn, f"Insert into {table.full_table_name}", single=True):

@@ -8,14 +8,21 @@ from typing import Any
 from ..algebra import model as m
 from ..encode import DEFAULT, AttributeEncoder
 from ..errors import DataJointError
+from ..transfers import insert_call
 from .atomic import atomic
 
 
 def update1(table: Any, row: Any) -> None:
     """``UPDATE t SET <secondary attributes> WHERE <primary key>`` for exactly one existing row.
 
-    Values are encoded as in insert; ``None`` resets an attribute to its default.
+    Values are encoded as in insert; ``None`` resets an attribute to its default. Objects
+    written to stores while encoding are removed again when the update fails.
     """
+    with insert_call(table.connection, table.database):
+        _update1(table, row)
+
+
+def _update1(table: Any, row: Any) -> None:
     if not isinstance(row, Mapping):
         raise DataJointError("The argument of update1 must be dict-like.")
     heading = table.heading
@@ -49,7 +56,9 @@ def update1(table: Any, row: Any) -> None:
             params.append(encoded)
     if not assignments:
         return
-    where_sql, where_params = dialect.render(m.conjunction(list(matched._restriction)))
+    # a singleton table's key is empty: its one row is updated without a condition
+    where = m.conjunction(list(matched._restriction)) or m.Literal(True)
+    where_sql, where_params = dialect.render(where)
     sql = dialect.update_sql(table.database, table.table_name, assignments, where_sql)
     with atomic(conn, f"Update of {table.full_table_name}", single=True):
         conn.query(sql, params + where_params)

@@ -44,20 +44,14 @@ class ValidationResult:
             raise DataJointError(self.summary())
 
 
-def _codec(name: str) -> Any:
-    from ..codecs import get_codec
-
-    return get_codec(name)
-
-
 def _check_value(attr: Any, value: Any) -> str | None:
     """The problem with one non-None value of ``attr``, or None."""
     value = plain(value)
-    if attr.codec:
+    if attr.codec_name:
         try:
-            _codec(attr.codec).validate(value)
+            attr.codec.validate(value)
         except (TypeError, ValueError, DataJointError) as error:
-            return f"Codec <{attr.codec}> rejected the value: {error}"
+            return f"Codec <{attr.codec_name}> rejected the value: {error}"
         return None
     if attr.is_uuid:
         try:
@@ -74,7 +68,7 @@ def _check_value(attr: Any, value: Any) -> str | None:
 
 def _is_missing(attr: Any, value: Any) -> bool:
     """Whether insert would leave this value to the column default."""
-    return stored(value, attr.is_numeric and not attr.codec) is DEFAULT
+    return stored(value, attr.is_numeric and not attr.codec_name) is DEFAULT
 
 
 def validate_rows(table: Any, rows: Any, *, ignore_extra_fields: bool = False) -> ValidationResult:
