@@ -157,3 +157,22 @@ def test_an_exception_from_the_insert_removes_the_staged_objects(dj_schema, stor
             f.write(b"second")
     assert list(stored_files(store, dj_schema)) == [kept]
     assert (Recording & {"recording_id": 5}).fetch1("raw").read() == b"first"
+
+
+def test_a_rolled_back_transaction_removes_the_staged_objects(dj_schema, store):
+    Recording = declare(dj_schema)
+    connection = dj_schema.connection
+    with pytest.raises(RuntimeError, match="abandon"), connection.transaction:
+        with Recording.staged_insert1 as st:
+            st.rec["recording_id"] = 8
+            with st.open("raw") as f:
+                f.write(b"kept only if committed")
+        assert len(stored_files(store, dj_schema)) == 1
+        raise RuntimeError("abandon")
+    assert stored_files(store, dj_schema) == {}
+    assert len(Recording()) == 0
+    with connection.transaction, Recording.staged_insert1 as st:
+        st.rec["recording_id"] = 9
+        with st.open("raw") as f:
+            f.write(b"committed")
+    assert (Recording & {"recording_id": 9}).fetch1("raw").read() == b"committed"

@@ -21,7 +21,8 @@ from .sqltext import find_top_level
 if TYPE_CHECKING:
     from .codecs import Codec
 
-_NATIVE_TO_CORE = {
+#: native column types (as the catalog reports them) that stand for exactly one core type
+NATIVE_TO_CORE = {
     "tinyint": "int8",
     "smallint": "int16",
     "int": "int32",
@@ -60,8 +61,8 @@ def split_comment(stored: str) -> tuple[str | None, str]:
 def core_of_sql_type(sql_type: str) -> str | None:
     """The core type a native column type stands for, when there is one."""
     t = sql_type.lower().strip()
-    if t in _NATIVE_TO_CORE:
-        return _NATIVE_TO_CORE[t]
+    if t in NATIVE_TO_CORE:
+        return NATIVE_TO_CORE[t]
     for prefix in ("datetime", "timestamp"):
         if t.startswith(prefix):
             return "datetime"

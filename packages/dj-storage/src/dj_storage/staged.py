@@ -99,6 +99,14 @@ class StagedInsert:
         except BaseException:
             self._remove_staged()
             raise
+        connection = self._table.connection
+        if self._staged and connection.in_transaction:
+            # the row exists only if the enclosing transaction commits
+            connection.after_transaction(self._settle)
+
+    def _settle(self, committed: bool) -> None:
+        if not committed:
+            self._remove_staged()
 
     # ---- where to write --------------------------------------------------------------------
     @property

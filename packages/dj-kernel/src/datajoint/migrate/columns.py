@@ -12,28 +12,14 @@ import logging
 import re
 from typing import Any
 
-from ..heading import split_comment
+from ..heading import NATIVE_TO_CORE, split_comment
 from ._catalog import execute, resolve_schema, set_comment_sql
 
 logger = logging.getLogger("datajoint")
 
-#: native column types (as the catalog reports them) that stand for exactly one core type
-_EXACT = {
-    "tinyint": "int8",
-    "smallint": "int16",
-    "int": "int32",
-    "integer": "int32",
-    "bigint": "int64",
-    "float": "float32",
-    "real": "float32",
-    "double": "float64",
-    "double precision": "float64",
-    "boolean": "bool",
-    "date": "date",
-    "json": "json",
-    "jsonb": "json",
-    "uuid": "uuid",
-}
+#: native types whose core type a legacy column cannot be sure of: 0.14 declared uuids as
+#: binary(16), but so may any other fixed-length binary column
+_AMBIGUOUS = {"binary(16)"}
 _SAME_TEXT = re.compile(r"^(datetime(\(\d\))?|varchar\(\d+\)|char\(\d+\)|decimal\(\d+,\s*\d+\))$")
 _TIMESTAMP = re.compile(r"^timestamp(\(\d\))?( without time zone)?$")
 _NUMERIC = re.compile(r"^numeric\((\d+),\s*(\d+)\)$")
@@ -51,10 +37,10 @@ def core_marker(sql_type: str, *, postgres_timestamps: bool) -> str | None:
     """The marker a legacy column of native type ``sql_type`` gets, or None when no core type
     stands for it exactly (unsigned integers, text, time, ...: they stay native)."""
     t = " ".join(sql_type.lower().split())
-    if t in _EXACT:
-        return _EXACT[t]
     if is_blob_type(t):
         return "<blob>"
+    if t in NATIVE_TO_CORE and t not in _AMBIGUOUS:
+        return NATIVE_TO_CORE[t]
     if _SAME_TEXT.match(t) or t.startswith("enum("):
         return sql_type
     if postgres_timestamps and _TIMESTAMP.match(t):
