@@ -635,3 +635,75 @@ def test_pandas_and_the_dj_command_are_base_dependencies(dj_schema):
         warnings.simplefilter("error")
         frame = Framed.to_pandas()
     assert list(frame.index) == [1] and list(frame["weight"]) == [2.5]
+
+
+# ---- 4. Heading.indexes / table_status, Attribute.sql / unsupported --------------------------
+def test_heading_indexes_table_status_and_attribute_sql_of_2x(dj_schema, monkeypatch):
+    @dj_schema
+    class Rig(dj.Manual):
+        definition = """
+        rig_id : int32
+        ---
+        rig_name : varchar(16)
+        """
+
+    @dj_schema
+    class Session(dj.Manual):
+        definition = """
+        # a recording session
+        session_id : int32
+        ---
+        -> [nullable] Rig
+        small : int8  # small one
+        maybe = null : int16
+        label = "x" : varchar(32)
+        kind : enum('a','b')
+        ident : uuid
+        doc : json
+        data : <blob>
+        raw : bytes
+        unique index (label, kind)
+        index (small)
+        index (maybe, small)
+        """
+
+    conn = Session.connection
+    intro = conn.introspection
+    reads = []
+    real_indexes = intro.indexes
+
+    def counting_indexes(run, schema, table):
+        reads.append(table)
+        return real_indexes(run, schema, table)
+
+    monkeypatch.setattr(intro, "indexes", counting_indexes)
+    dj.heading.forget_schema(conn, Session.database)
+    heading = Session.heading
+    assert reads == []  # loading a heading does not read its indexes
+    indexes = heading.indexes
+    assert reads == ["session"]
+    assert indexes[("label", "kind")] == {"unique": True, "nullable": False}
+    assert indexes[("small",)] == {"unique": False, "nullable": False}
+    assert indexes[("maybe", "small")] == {"unique": False, "nullable": True}
+    assert ("session_id",) not in indexes  # the primary key is not a secondary index
+    if conn.backend.name == "mysql":  # InnoDB indexes every foreign key
+        assert indexes[("rig_id",)] == {"unique": False, "nullable": True}
+    indexes.clear()  # a copy: the heading keeps its own
+    assert ("small",) in heading.indexes and reads == ["session"]
+    assert Rig.heading.indexes == {}
+    assert Session.proj().heading.indexes is None
+
+    status = heading.table_status
+    assert status["comment"] == status["table_comment"] == "a recording session"
+    assert status["table_name"] == "session" and status["table_schema"] == Session.database
+    assert (Session * Rig).heading.table_status is None
+
+    small, label = heading["small"], heading["label"]
+    assert small.sql == f'`small` {small.type} NOT NULL COMMENT "{small.sql_comment}"'
+    assert heading["maybe"].sql.endswith('NOT NULL COMMENT ":int16:"')  # as 2.x: no NULL
+    assert heading["data"].sql.startswith("`data` <blob> NOT NULL")
+    assert label.sql.startswith(f"`label` {label.type} ")
+    for name in ("session_id", "small", "maybe", "data", "raw"):
+        assert not heading[name].unsupported, name
+    for name in ("label", "kind", "ident", "doc"):
+        assert heading[name].unsupported, name

@@ -72,7 +72,15 @@ PIPELINE = textwrap.dedent(
             value : int64
             """
 
-            def make(self, key):
+            # three parts, so that make_compute runs outside the transaction, as real work does
+            def make_fetch(self, key):
+                return ()
+
+            def make_compute(self, key):
+                time.sleep(float(os.environ.get("PIPELINE_MAKE_SECONDS", "0")))
+                return ()
+
+            def make_insert(self, key):
                 source_id, pid = key["source_id"], os.getpid()
                 with open(os.environ["PIPELINE_LOG"], "a") as log:
                     log.write(f"{source_id} {pid}\\n")
@@ -175,7 +183,13 @@ def pipeline(dj_backend, dj_schema, tmp_path) -> Pipeline:
 def test_four_workers_make_each_key_exactly_once(pipeline):
     n_keys = 200
     pipeline.Source.insert([{"source_id": i} for i in range(n_keys)])
-    workers = [pipeline.worker("--reserve-jobs", PIPELINE_WORKERS="4") for _ in range(4)]
+    # a computation of a few milliseconds outside the transaction, so that no worker can finish
+    # every key before the others have had a turn (a populate step on SQLite takes well under a
+    # millisecond, and SQLite's busy handler is not fair to waiting writers)
+    workers = [
+        pipeline.worker("--reserve-jobs", PIPELINE_WORKERS="4", PIPELINE_MAKE_SECONDS="0.005")
+        for _ in range(4)
+    ]
     outcomes = [finish(w) for w in workers]
     for code, out, err in outcomes:
         assert code == 0, err

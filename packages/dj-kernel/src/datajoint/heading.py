@@ -229,6 +229,19 @@ class Attribute:
     def sql_comment(self) -> str:
         return self.stored_comment
 
+    @property
+    def sql(self) -> str:
+        """The attribute as a column clause, as DataJoint 2.x gives it: the backquoted name,
+        :attr:`type`, ``NOT NULL`` and ``COMMENT "<sql_comment>"``, whatever the attribute's
+        nullability and default (neither is included) and on every backend."""
+        return f'`{self.name}` {self.type} NOT NULL COMMENT "{self.sql_comment}"'
+
+    @property
+    def unsupported(self) -> bool:
+        """True for an attribute that is neither numeric nor stored as bytes, as DataJoint 2.x
+        flags it (character, enum, date/time, UUID and JSON attributes are flagged)."""
+        return not (self.is_blob or self.is_numeric)
+
     def todict(self) -> dict[str, Any]:
         """The attribute's fields as a dict, with its ``codec`` object."""
         return {**asdict(self), "type": self.type, "codec": self.codec}
@@ -286,11 +299,22 @@ class Heading:
     kept but left out of :attr:`names`, fetches and joins."""
 
     def __init__(
-        self, attributes: Iterable[Attribute], *, table_comment: str = "", has_lineage: bool = True
+        self,
+        attributes: Iterable[Attribute],
+        *,
+        table_comment: str = "",
+        has_lineage: bool = True,
+        table: tuple[str, str] | None = None,
+        connection: Any = None,
     ) -> None:
+        """``table`` is the (schema, table name) a declared table's heading was read from and
+        ``connection`` the connection it was read through (both None for a query's heading)."""
         self._attributes: dict[str, Attribute] = {a.name: a for a in attributes}
         self.table_comment = table_comment
         self.has_lineage = has_lineage
+        self._table = table
+        self._connection = connection
+        self._indexes: dict[tuple[str, ...], dict[str, bool]] | None = None
         # a heading never changes once built: name lists are computed once (every query and
         # fetch reads them); the properties hand out copies
         self._names = [a.name for a in self._attributes.values() if not a.is_hidden]
@@ -359,6 +383,44 @@ class Heading:
     @property
     def lineage_available(self) -> bool:
         return self.has_lineage
+
+    @property
+    def table_status(self) -> dict[str, Any] | None:
+        """A declared table's ``table_schema``, ``table_name``, ``table_comment`` and
+        ``comment`` (the same text); None for a query's heading."""
+        if self._table is None:
+            return None
+        schema, table = self._table
+        return {
+            "table_schema": schema,
+            "table_name": table,
+            "table_comment": self.table_comment,
+            "comment": self.table_comment,
+        }
+
+    @property
+    def indexes(self) -> dict[tuple[str, ...], dict[str, bool]] | None:
+        """A declared table's secondary indexes (the primary key is not one), as DataJoint 2.x
+        gives them: ``{(column, ...): {"unique": bool, "nullable": bool}}``, ``nullable`` when
+        any of the index's columns is; None for a query's heading.
+
+        Read from the catalog on first access (one query), then kept with the heading.
+        """
+        if self._table is None or self._connection is None:
+            return None
+        if self._indexes is None:
+            conn = self._connection
+            found = conn.introspection.indexes(conn.run, *self._table)
+            self._indexes = {
+                tuple(index.columns): {
+                    "unique": index.unique,
+                    "nullable": any(
+                        self._attributes[c].nullable for c in index.columns if c in self._attributes
+                    ),
+                }
+                for index in found
+            }
+        return {columns: dict(flags) for columns, flags in self._indexes.items()}
 
     @property
     def blobs(self) -> list[str]:
@@ -470,6 +532,7 @@ def forget_schema(connection: Any, schema: str) -> None:
 
 
 def _build_heading(
+    connection: Any,
     schema: str,
     table: str,
     columns: list[Any],
@@ -481,7 +544,13 @@ def _build_heading(
     for attr in attributes:
         if attr.in_key and (attr.is_json or attr.is_blob or attr.codec_name):
             raise DataJointError("Blob or JSON attributes are not allowed in the primary key")
-    return Heading(attributes, table_comment=comment, has_lineage=lineage is not None)
+    return Heading(
+        attributes,
+        table_comment=comment,
+        has_lineage=lineage is not None,
+        table=(schema, table),
+        connection=connection,
+    )
 
 
 def load_schema_headings(connection: Any, schema: str) -> None:
@@ -500,7 +569,9 @@ def load_schema_headings(connection: Any, schema: str) -> None:
         if (schema, table) in cache:
             continue
         try:
-            heading = _build_heading(schema, table, table_columns, comments.get(table, ""), lineage)
+            heading = _build_heading(
+                connection, schema, table, table_columns, comments.get(table, ""), lineage
+            )
         except DataJointError:
             continue
         cache[(schema, table)] = heading
@@ -546,6 +617,7 @@ def load_heading(connection: Any, schema: str, table: str) -> Heading:
     if not columns:
         raise DataJointError(f"Table `{schema}`.`{table}` is not declared.")
     heading = _build_heading(
+        connection,
         schema,
         table,
         columns,

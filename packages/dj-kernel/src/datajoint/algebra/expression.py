@@ -44,6 +44,14 @@ def _derived(heading: Heading) -> dict[tuple, Any]:
     return cache
 
 
+def _all_columns(heading: Heading, derived: dict[tuple, Any]) -> frozenset[str]:
+    """The names of every attribute of ``heading`` (hidden ones too); ``derived`` is its cache."""
+    columns = derived.get(("columns",))
+    if columns is None:
+        columns = derived[("columns",)] = frozenset(a.name for a in heading.all_attributes)
+    return columns
+
+
 def next_alias() -> str:
     """A process-unique subquery alias ``$<hex>``."""
     with _alias_lock:
@@ -125,7 +133,8 @@ class QueryExpression:
         """The column names the FROM clause exposes unqualified."""
         if self._columns is not None:
             return self._columns
-        return frozenset(a.name for a in self.heading.all_attributes)
+        heading = self.heading
+        return _all_columns(heading, _derived(heading))
 
     def _derive(self, **changes: Any) -> QueryExpression:
         """A new expression; a restriction alone keeps the class (``(Table & key).delete()``)."""
@@ -138,13 +147,15 @@ class QueryExpression:
             return result
         result = QueryExpression.__new__(QueryExpression)
         result._connection = self.connection
-        result._heading = changes.get("heading", self.heading)
-        result._source = changes.get("source", self._source)
+        # each default read only when not given (what .get(key, default) would not do): a
+        # table's heading, source and columns are lookups
+        result._heading = changes["heading"] if "heading" in changes else self.heading  # noqa: SIM401
+        result._source = changes["source"] if "source" in changes else self._source  # noqa: SIM401
         result._restriction = changes.get("restriction", self._restriction)
         result._top = changes.get("top", self._top)
         result._distinct = changes.get("distinct", self._distinct)
         result._group_by = changes.get("group_by", self._group_by)
-        result._columns = changes.get("columns", self.source_columns)
+        result._columns = changes["columns"] if "columns" in changes else self.source_columns  # noqa: SIM401
         return result
 
     @property
@@ -220,8 +231,18 @@ class QueryExpression:
             items.extend(m.OrderItem(m.Column(n), descending) for n in names)
         return tuple(items)
 
-    def make_select(self, fields: list[str] | None = None, *, distinct: bool = False) -> m.Select:
-        """The query model of this expression (all visible attributes unless ``fields``)."""
+    def make_select(
+        self,
+        fields: list[str] | None = None,
+        *,
+        distinct: bool = False,
+        max_rows: int | None = None,
+    ) -> m.Select:
+        """The query model of this expression (all visible attributes unless ``fields``).
+
+        ``max_rows`` sets a bare LIMIT on a statement that has none of its own (a Top's limit
+        is kept).
+        """
         if fields is None:
             fields = self.heading.names
         top = self._top
@@ -229,11 +250,12 @@ class QueryExpression:
             # ORDER BY may name attributes left out of a narrower (or DISTINCT) select list.
             # MariaDB ignores an ORDER BY without LIMIT inside a derived table, so a plain
             # narrower select repeats the order outside (the subquery exposes every name).
-            outer = self.make_subquery().make_select(fields, distinct=distinct)
+            outer = self.make_subquery().make_select(fields, distinct=distinct, max_rows=max_rows)
             if distinct:
                 return outer
             return replace(outer, order_by=self._order_items(top.order_by or ["KEY"]))
         group = self._group_by
+        limit = top.limit if top else None
         return m.Select(
             source=self._source,
             items=self._select_items(fields),
@@ -241,7 +263,7 @@ class QueryExpression:
             group_by=tuple(m.Column(g) for g in group) if group else (),
             distinct=self._distinct or distinct,
             order_by=self._order_items(top.order_by or ["KEY"]) if top else (),
-            limit=top.limit if top else None,
+            limit=max_rows if limit is None else limit,
             offset=top.offset if top else 0,
         )
 
@@ -273,7 +295,12 @@ class QueryExpression:
             if compiled is False:
                 compiled = m.Literal(False)
             result = base._derive(restriction=(*base._restriction, compiled))
-        unmatched = unmatched_keys(base, condition)
+        if type(condition) is dict:
+            # a dict compiles to True exactly when none of its keys names an attribute (or a
+            # JSON path): then all of them are unmatched, without a second pass over the keys
+            unmatched = [str(k) for k in condition] if compiled is True else []
+        else:
+            unmatched = unmatched_keys(base, condition)
         if unmatched:  # remembered for the writes that refuse them (datajoint.write.safety)
             result = result._derive(restriction=result._restriction)  # a copy of the same class
             result._unmatched_keys = (*result._unmatched_keys, *unmatched)
@@ -319,7 +346,7 @@ class QueryExpression:
             self._top is None
             and self._group_by is None
             and not self._distinct
-            and not (self._has_renames and named)
+            and not (named and self._has_renames)
         )
         base = self if in_place else self.make_subquery()
         return base._project(attributes, named)
@@ -327,7 +354,8 @@ class QueryExpression:
     def _project(self, attributes: tuple[Any, ...], named: dict[str, str]) -> QueryExpression:
         # a projection's heading depends only on the heading and the arguments: built once
         # (fetch1("attr") in a make projects the same way for every key)
-        derived = _derived(self.heading)
+        own = self.heading  # read once: a table's heading is a lookup
+        derived = _derived(own)
         shape = ("proj", attributes, tuple(named.items()))
         try:
             heading = derived.get(shape)
@@ -335,7 +363,8 @@ class QueryExpression:
             return self._derive(heading=self._projected_heading(attributes, named))
         if heading is None:
             heading = derived[shape] = self._projected_heading(attributes, named)
-        return self._derive(heading=heading)
+        columns = self._columns if self._columns is not None else _all_columns(own, derived)
+        return self._derive(heading=heading, columns=columns)
 
     def _projected_heading(self, attributes: tuple[Any, ...], named: dict[str, str]) -> Heading:
         heading = self.heading

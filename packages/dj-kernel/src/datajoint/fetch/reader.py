@@ -9,6 +9,7 @@ time. Large results use the backend's server-side (streaming) cursor when it dec
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any
@@ -96,9 +97,7 @@ def row_batches(
     The cursor is closed when the batches are exhausted or the generator is closed, so a
     server-side cursor never outlives its fetch.
     """
-    select = query.make_select(list(names))
-    if max_rows is not None and select.limit is None:
-        select = replace(select, limit=max_rows)
+    select = query.make_select(list(names), max_rows=max_rows)
     connection = query.connection
     if streaming is None:
         streaming = use_streaming(connection, select)
@@ -132,10 +131,12 @@ def column_decoders(
     Decoders are never called with None: a NULL stays None. With ``squeeze`` array values lose
     their singleton dimensions (codec columns are squeezed by their decoder).
     """
-    decoders = decoders_for(query, list(names), squeeze=squeeze)
+    heading = query.heading
+    decoders = _plain_decoders(query, heading, names)
+    if decoders is None:
+        decoders = decoders_for(query, list(names), squeeze=squeeze)
     if not squeeze:
         return decoders
-    heading = query.heading
     out: list[Decoder | None] = []
     for name, decode in zip(names, decoders, strict=True):
         attr = heading[name]
@@ -146,6 +147,29 @@ def column_decoders(
         else:
             out.append(_then_squeezed(decode))
     return out
+
+
+#: decoders of codec-free column lists, per heading: (dialect, decoders) by column names
+_PLAIN_DECODERS: weakref.WeakKeyDictionary[Any, dict[tuple[str, ...], tuple[Any, tuple]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _plain_decoders(query: Any, heading: Any, names: Sequence[str]) -> list[Decoder | None] | None:
+    """The decoders of ``names`` when none of them has a codec, worked out once per heading,
+    column list and dialect (they depend on nothing else); None for a list with a codec column,
+    whose decoders :func:`decoders_for` builds each time (codecs may be registered anew)."""
+    dialect = query.connection.dialect
+    shape = tuple(names)
+    cache = _PLAIN_DECODERS.get(heading)
+    if cache is None or len(cache) >= _MAX_MAKERS:
+        cache = _PLAIN_DECODERS[heading] = {}
+    entry = cache.get(shape)
+    if entry is None or entry[0] is not dialect:
+        if any(heading[name].codec_name is not None for name in shape):
+            return None
+        entry = cache[shape] = (dialect, tuple(decoders_for(query, list(shape))))
+    return list(entry[1])
 
 
 def _then_squeezed(decode: Decoder) -> Decoder:
