@@ -15,6 +15,7 @@ an inherited method costs).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import closing
 from types import FunctionType
 from typing import Any, Literal
 
@@ -140,7 +141,8 @@ class FetchAPI:
             query = self.proj(*dict.fromkeys(a for a in attrs if a != "KEY"))
         names = query.heading.names
         make = dict_maker(names, column_decoders(query, names, squeeze))
-        rows = [r for batch in row_batches(query, names, max_rows=2) for r in make(batch)]
+        with closing(row_batches(query, names, max_rows=2)) as batches:
+            rows = [r for batch in batches for r in make(batch)]
         if len(rows) != 1:
             if not attrs:
                 raise DataJointError("fetch1 requires exactly one tuple in the input set.")

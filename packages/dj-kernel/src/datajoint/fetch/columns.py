@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Iterable, Sequence
+from contextlib import closing
 from typing import Any, Literal
 
 import numpy as np
@@ -123,8 +124,10 @@ class ColumnReader:
     # ---- reading ---------------------------------------------------------------------------
     def read(self, batches: Iterable[list[tuple]] | None = None) -> None:
         """Consume every batch (by default the query's rows) into the buffers."""
-        if batches is None:
-            batches = row_batches(self.query, self.names)
+        if batches is None:  # the query's own cursor, closed even when a decoder raises
+            with closing(row_batches(self.query, self.names)) as own:
+                self.read(own)
+            return
         for batch in batches:
             self._append(self._chunk(batch))
 

@@ -8,6 +8,7 @@ own connection (``connection.config``), so thread-safe instances use their own d
 from __future__ import annotations
 
 import html
+from contextlib import closing
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,8 +52,9 @@ def collect(query: Any, limit: int | None = None) -> Preview:
     make = dict_maker(fetched, column_decoders(window, fetched))
     rows: list[dict[str, Any]] = []
     if fetched:
-        for batch in row_batches(window, fetched, streaming=False):
-            rows.extend(make(batch))
+        with closing(row_batches(window, fetched, streaming=False)) as batches:
+            for batch in batches:
+                rows.extend(make(batch))
     more = len(rows) > limit
     text_rows = []
     for row in rows[:limit]:

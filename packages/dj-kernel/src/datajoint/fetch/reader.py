@@ -10,7 +10,8 @@ time. Large results use the backend's server-side (streaming) cursor when it dec
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from contextlib import closing
 from dataclasses import replace
 from typing import Any
 
@@ -88,7 +89,7 @@ def row_batches(
     streaming: bool | None = None,
     batch_rows: int | None = None,
     max_rows: int | None = None,
-) -> Iterator[list[tuple]]:
+) -> Generator[list[tuple], None, None]:
     """The rows of ``query`` (columns ``names``) as lists of tuples, one batch at a time.
 
     ``streaming=None`` decides with :func:`use_streaming`, reading small results in one
@@ -288,8 +289,9 @@ def read_dicts(query: Any, squeeze: bool = False) -> list[dict[str, Any]]:
     names = query.heading.names
     make = BatchMaker(query, names, squeeze)
     out: list[dict[str, Any]] = []
-    for batch in row_batches(query, names):
-        out.extend(make(batch))
+    with closing(row_batches(query, names)) as batches:  # closed even when a decoder raises
+        for batch in batches:
+            out.extend(make(batch))
     return out
 
 
@@ -301,5 +303,6 @@ def iter_dicts(query: Any, squeeze: bool = False) -> Iterator[dict[str, Any]]:
     """
     names = query.heading.names
     make = BatchMaker(query, names, squeeze)
-    for batch in row_batches(query, names, streaming=False):
-        yield from make(batch)
+    with closing(row_batches(query, names, streaming=False)) as batches:
+        for batch in batches:
+            yield from make(batch)
