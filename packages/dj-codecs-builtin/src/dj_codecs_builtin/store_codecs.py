@@ -10,8 +10,6 @@ the ``ObjectRef`` / ``NpyRef`` storage services.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import io
 import json
 import os
@@ -23,6 +21,7 @@ from typing import Any
 
 from datajoint import Codec, SchemaCodec
 from datajoint.errors import DataJointError
+from datajoint.storage import content_hash
 
 __all__ = [
     "FilepathCodec",
@@ -36,12 +35,6 @@ __all__ = [
 ]
 
 _HASH = re.compile(r"[a-z2-7]{26}")
-
-
-def content_hash(data: bytes | bytearray | memoryview) -> str:
-    """DataJoint's content hash: base32 of the MD5 digest, lowercase, without ``=`` padding."""
-    digest = hashlib.md5(data).digest()
-    return base64.b32encode(digest).decode("ascii").rstrip("=").lower()
 
 
 def check_hash(value: Any) -> str:

@@ -16,6 +16,8 @@ The kernel holds no object-store code and imports no filesystem library. A plugi
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import os
 import threading
@@ -33,6 +35,7 @@ __all__ = [
     "SERVICES",
     "StorageAdapter",
     "clear_backends",
+    "content_hash",
     "get_backend",
     "get_storage_adapter",
     "join_path",
@@ -91,6 +94,12 @@ class StorageAdapter(ABC):
     def get_url(self, spec: Mapping[str, Any], path: str) -> str:
         """The URL of the full filesystem ``path``: ``<protocol>://path``."""
         return f"{self.protocol}://{path}"
+
+
+def content_hash(data: bytes | bytearray | memoryview) -> str:
+    """DataJoint's content hash of hash-addressed objects (SPEC §4.3): base32 of the MD5 digest,
+    lowercase, without ``=`` padding (26 characters of ``[a-z2-7]``)."""
+    return base64.b32encode(hashlib.md5(data).digest()).decode("ascii").rstrip("=").lower()
 
 
 def join_path(*parts: str) -> str:

@@ -9,7 +9,6 @@ on first use. The kernel reaches both through its storage services (``dj.ObjectR
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import io
 import json
@@ -23,6 +22,7 @@ from pathlib import Path
 from typing import IO, Any, Literal
 
 from datajoint.errors import DataJointError
+from datajoint.storage import content_hash
 
 __all__ = ["IntegrityError", "NpyRef", "ObjectRef"]
 
@@ -63,7 +63,7 @@ def _content_digest(data: bytes, recorded: str) -> str:
     algorithm, sep, _ = recorded.partition(":")
     if sep:
         return f"{algorithm}:{hashlib.new(algorithm, data).hexdigest()}"
-    return base64.b32encode(hashlib.md5(data).digest()).decode("ascii").rstrip("=").lower()
+    return content_hash(data)
 
 
 @dataclass

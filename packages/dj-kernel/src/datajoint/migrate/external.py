@@ -19,8 +19,6 @@ The migration of a column ``c`` runs in two resumable steps and deletes nothing:
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 import logging
 import uuid
@@ -31,7 +29,7 @@ from ..backend.contract import AlterClause, ColumnInfo, ColumnSpec
 from ..codecs import get_codec
 from ..errors import DataJointError
 from ..heading import split_comment
-from ..storage import get_backend
+from ..storage import content_hash, get_backend
 from ._catalog import execute, resolve_schema, table_spec
 
 logger = logging.getLogger("datajoint")
@@ -158,11 +156,6 @@ class _Converter:
         meta = dict(get_codec("hash").encode(data, key=self.key, store_name=self.dest_store))
         self.files_copied += 1
         return meta
-
-
-def content_hash(data: bytes) -> str:
-    """The 2.x content hash (SPEC §4.3): base32 of the MD5 digest, lowercase, unpadded."""
-    return base64.b32encode(hashlib.md5(data).digest()).decode("ascii").rstrip("=").lower()
 
 
 def _pk(conn: Any, schema: str, table: str) -> list[str]:
