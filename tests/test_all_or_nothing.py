@@ -12,7 +12,7 @@ import pytest
 
 import datajoint as dj
 from datajoint.errors import DuplicateError, LostConnectionError
-from datajoint.testing.fixtures import make_connection
+from datajoint.testing.fixtures import end_session, make_connection
 
 
 def second_connection(conn):
@@ -226,17 +226,6 @@ def test_part_integrity_failure_rolls_the_cascade_back(dj_schema):
     assert snapshot(Kind.connection, [Kind, Batch, Batch.Member]) == before
 
 
-def kill(conn, other):
-    """End ``conn``'s session from outside, as an administrator or a crash would."""
-    backend = conn.backend.name
-    if backend == "mysql":
-        other.query(f"KILL {int(conn.connection_id)}")
-    elif backend == "postgresql":
-        other.query("SELECT pg_terminate_backend(%s)", [conn.connection_id])
-    else:
-        conn._raw.close()  # SQLite: the file handle goes away mid-transaction
-
-
 def test_killed_connection_mid_delete(tree, monkeypatch):
     Root, _Branch, _Leaf = tree
     conn = Root.connection
@@ -247,7 +236,7 @@ def test_killed_connection_mid_delete(tree, monkeypatch):
         def kill_after_first(n, call):
             result = call()
             if n == 1:  # the leaves are gone (inside the transaction) ...
-                kill(conn, other)  # ... when the session is killed
+                end_session(conn, other)  # ... when the session is killed
             return result
 
         intercept(monkeypatch, conn, "query", is_delete, kill_after_first)

@@ -7,35 +7,19 @@ import pytest
 import datajoint as dj
 from datajoint import connection as connection_module
 from datajoint.errors import DataJointError, LostConnectionError
-from datajoint.testing.fixtures import make_connection
-
-
-def _kill(conn) -> None:
-    """End the session behind ``conn`` from outside, as a server restart would."""
-    name = conn.backend.name
-    if name == "sqlite":
-        conn._raw.close()
-        return
-    other = make_connection(name)
-    try:
-        if name == "mysql":
-            other.query(f"KILL {int(conn.connection_id)}")
-        else:
-            other.query("SELECT pg_terminate_backend(%s)", [conn.connection_id])
-    finally:
-        other.close()
+from datajoint.testing.fixtures import end_session, make_connection
 
 
 def test_reconnects_outside_a_transaction(dj_connection):
     assert dj_connection.is_connected
-    _kill(dj_connection)
+    end_session(dj_connection)
     assert dj_connection.query("SELECT 1").fetchone()[0] == 1
     assert dj_connection.is_connected
 
 
 def test_lost_connection_inside_a_transaction_raises(dj_connection):
     dj_connection.start_transaction()
-    _kill(dj_connection)
+    end_session(dj_connection)
     with pytest.raises(LostConnectionError, match="Connection was lost during a transaction"):
         dj_connection.query("SELECT 1")
     assert not dj_connection.in_transaction
@@ -43,7 +27,7 @@ def test_lost_connection_inside_a_transaction_raises(dj_connection):
 
 
 def test_no_reconnect_when_disabled(dj_connection):
-    _kill(dj_connection)
+    end_session(dj_connection)
     with pytest.raises(LostConnectionError):
         dj_connection.query("SELECT 1", reconnect=False)
 

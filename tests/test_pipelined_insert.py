@@ -141,3 +141,70 @@ def test_pipelined_map_on_a_pool_thread_runs_inline():
 
     outer = parallel.pool().submit(inner).result()
     assert len(set(outer)) == 1 and outer[0].startswith("dj-codec")
+
+
+def test_statements_of_values_being_packed_are_small(dj_schema, monkeypatch):
+    """Rows whose values the pool packs go out in statements of about PIPELINED_CHUNK_BYTES;
+    rows of values already bytes keep the larger MAX_CHUNK_BYTES statements."""
+
+    @dj_schema
+    class Both(dj.Manual):
+        definition = """
+        id : int32
+        ---
+        packed : <h16_recording>
+        raw : bytes
+        """
+
+    monkeypatch.setattr(parallel.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(parallel, "MAX_WORKERS", 2)
+    row_bytes = 2 * SIZE * 8  # one packed value and one raw value
+    monkeypatch.setattr(insert_module, "PIPELINED_CHUNK_BYTES", 3 * row_bytes + 1000)
+    monkeypatch.setattr(insert_module, "MAX_CHUNK_BYTES", 4 * row_bytes + 1000)
+    sizes: list[int] = []
+    execute = insert_module._execute_chunk
+
+    def recording_execute(target, columns, rows, mode, sql=None):
+        sizes.append(len(rows))
+        execute(target, columns, rows, mode, sql)
+
+    monkeypatch.setattr(insert_module, "_execute_chunk", recording_execute)
+    values = arrays(10)
+    raw = [v.tobytes() for v in values]
+    Both.insert(
+        [{"id": i, "packed": v, "raw": r} for i, (v, r) in enumerate(zip(values, raw, strict=True))]
+    )
+    assert sizes == [3, 3, 3, 1]
+    sizes.clear()
+    small = np.zeros(3)  # packed here, not on the pool: the rows hold only bound values
+    Both.insert([{"id": 100 + i, "packed": small, "raw": r} for i, r in enumerate(raw)])
+    assert sizes == [8, 2]
+    fetched = Both.to_dicts(order_by="id")
+    assert [row["id"] for row in fetched] == [*range(10), *range(100, 110)]
+    for row, expected in zip(fetched[:10], values, strict=True):
+        np.testing.assert_array_equal(row["packed"], expected)
+    assert [row["raw"] for row in fetched] == raw + raw
+
+
+def test_megabyte_blobs_store_the_single_threaded_bytes_in_order(dj_schema):
+    """With the default statement sizes (one or two blobs of a megabyte per statement)."""
+
+    @dj_schema
+    class Large(dj.Manual):
+        definition = """
+        id : int32
+        ---
+        data : <blob>
+        """
+
+    rng = np.random.default_rng(16)
+    values = [rng.standard_normal(150_000) for _ in range(6)]
+    Large.insert([{"id": 5 - i, "data": v} for i, v in enumerate(values)])
+    conn = Large.connection
+    sql = (
+        f"SELECT {conn.dialect.quote('data')} FROM {Large.full_table_name} "
+        f"ORDER BY {conn.dialect.quote('id')} DESC"
+    )
+    stored = [bytes(v) for (v,) in conn.query(sql).fetchall()]
+    codec = dj.get_codec("blob")
+    assert stored == [codec.encode(v) for v in values]

@@ -16,7 +16,7 @@ import pytest
 import datajoint as dj
 from datajoint import storage
 from datajoint.errors import DataJointError, DuplicateError, IntegrityError, LostConnectionError
-from datajoint.testing.fixtures import make_connection
+from datajoint.testing.fixtures import end_session, make_connection
 from datajoint.write import insert as insert_module
 
 PARENT = """
@@ -131,12 +131,7 @@ def test_connection_killed_mid_insert(tables, objects, make_row, monkeypatch):
         if str(sql).lstrip().upper().startswith("INSERT"):
             seen["inserts"] += 1
             if seen["inserts"] == 2:
-                if backend == "mysql":
-                    other.query(f"KILL {int(conn.connection_id)}")
-                elif backend == "postgresql":
-                    other.query("SELECT pg_terminate_backend(%s)", [conn.connection_id])
-                else:
-                    conn._raw.close()
+                end_session(conn, other)
         return original(sql, *args, **kwargs)
 
     monkeypatch.setattr(conn, "query", kill_after_first_chunk)

@@ -107,7 +107,7 @@ def test_ping_in_failed_transaction(backend: Any, raw: Any, run: Run) -> None:
 def test_streaming_cursor(backend: Any, raw: Any, run: Run) -> None:
     driver = backend.driver
     sql = "SELECT g AS n FROM generate_series(1, %s) AS g ORDER BY g"
-    with driver.cursor(raw, streaming=True) as cur:  # autocommit: a WITH HOLD cursor
+    with driver.cursor(raw, streaming=True) as cur:  # autocommit
         cur.execute(sql, [2500])
         assert [c.name for c in cur.description] == ["n"]
         batches = []

@@ -81,10 +81,12 @@ class MySQLDialect(BaseDialect):
         auto_indexes_foreign_keys=True,
         transactional_ddl=False,
         server_side_cursors=True,
+        cheap_streaming=True,  # SSCursor: the same statement, read unbuffered
         having_on_aliases=True,
         rename_column=True,
         max_bind_parameters=60000,
         drop_schema_cascades=True,  # DROP DATABASE drops every table in it
+        begin_with_query=True,  # one compound statement on MariaDB (see MySQLDriver)
     )
     core_types: ClassVar[dict[str, str]] = {
         "int8": "tinyint",

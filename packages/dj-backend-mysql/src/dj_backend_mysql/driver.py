@@ -8,7 +8,7 @@ empty), so every statement -- DDL included -- follows one rule: a literal ``%`` 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pymysql
@@ -149,6 +149,24 @@ class MySQLDriver:
         with raw.cursor(pymysql.cursors.Cursor) as cur:
             cur.execute("SELECT @@version")
             return str(cur.fetchone()[0])
+
+    def begin_with_query(self, raw: Any, begin_sql: str, sql: str, params: Sequence[Any]) -> Any:
+        """``begin_sql`` and ``sql`` in one round trip; the cursor on the result of ``sql``.
+
+        On MariaDB the two travel as one anonymous compound statement, ``BEGIN NOT ATOMIC
+        begin_sql; sql; END``, with ``params`` escaped by pymysql as in any query. Sessions keep
+        one statement per message (no ``CLIENT.MULTI_STATEMENTS``), so SQL text elsewhere can
+        never smuggle in a second statement. The block's closing OK stays unread until the
+        next command, which pymysql makes read it first. MySQL runs compound statements only
+        inside stored programs: there the two are sent one after the other.
+        """
+        cursor = raw.cursor(Cursor)
+        if "MariaDB" in raw.get_server_info():
+            cursor.execute(f"BEGIN NOT ATOMIC {begin_sql}; {sql}; END", params)
+        else:
+            cursor.execute(begin_sql)
+            cursor.execute(sql, params)
+        return cursor
 
     def cursor(self, raw: Any, *, as_dict: bool = False, streaming: bool = False) -> Any:
         """A cursor: buffered or server-side (``streaming``), tuples or dicts (``as_dict``)."""

@@ -52,10 +52,12 @@ class PostgresDialect(BaseDialect):
         auto_indexes_foreign_keys=False,
         transactional_ddl=True,
         server_side_cursors=True,
+        cheap_streaming=True,  # a stream of the statement's own result (stream.py)
         having_on_aliases=False,
         rename_column=False,
         max_bind_parameters=65535,
         copy_rows=True,
+        typed_cursors=True,
     )
     core_types: ClassVar[dict[str, str]] = {
         "int8": "smallint",

@@ -2,18 +2,16 @@
 
 psycopg is imported inside the methods, so importing this module (or the plugin) stays cheap.
 
-Streaming cursors are psycopg server-side (named) cursors declared ``WITH HOLD``
-(``withhold=True``). Connections run in autocommit, where a plain ``DECLARE`` would fail outside
-a transaction block; a holdable cursor survives the end of the implicit transaction. Inside a
-kernel transaction (after ``BEGIN``) rows are produced lazily until ``COMMIT``; in autocommit the
-server materialises the result once (on the server, not in Python) and the client still fetches
-it in batches, so client memory stays bounded either way.
+Streaming cursors read the one statement's result as it arrives, a chunk of rows at a time
+(:mod:`.stream`): no server-side cursor and no round trips beyond a buffered read's, which is why
+the dialect declares ``cheap_streaming``. Until the last row is read the connection carries the
+result; a statement started through this driver first finishes such a stream.
 """
 
 from __future__ import annotations
 
 import logging
-import uuid
+import weakref
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -26,6 +24,18 @@ _TLS_KEYS = {"ca": "sslrootcert", "cert": "sslcert", "key": "sslkey", "crl": "ss
 
 #: MySQL character-set names that mean UTF-8 on PostgreSQL
 _UTF8_CHARSETS = {"utf8", "utf8mb3", "utf8mb4", "utf-8"}
+
+#: the :class:`~.stream.StreamCursor` whose result a connection carries, until its last row is
+#: read (empty almost always: a statement checks it before looking a connection up)
+OPEN_STREAMS: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+
+
+def finish_stream(raw: Any) -> None:
+    """Read and drop the rest of the stream open on connection ``raw``, if any, so that it can
+    run another statement."""
+    cursor = OPEN_STREAMS.get(raw) if OPEN_STREAMS else None
+    if cursor is not None:
+        cursor.discard(interrupted=True)
 
 
 def connect_kwargs(params: ConnectParams) -> dict[str, Any]:
@@ -87,7 +97,8 @@ class PostgresDriver:
             return psycopg.connect(**kwargs, **tls_kwargs(False))
 
     def close(self, raw: Any) -> None:
-        """Close the connection (a no-op when it is already closed)."""
+        """Close the connection (a no-op when it is already closed), dropping any open stream."""
+        OPEN_STREAMS.pop(raw, None)
         if not raw.closed:
             raw.close()
 
@@ -97,6 +108,7 @@ class PostgresDriver:
 
         if raw.closed:
             return False
+        finish_stream(raw)
         try:
             raw.execute("SELECT 1").fetchall()
         except psycopg.errors.InFailedSqlTransaction:
@@ -111,6 +123,7 @@ class PostgresDriver:
 
     def server_version(self, raw: Any) -> str:
         """The server version text (``SHOW server_version``), e.g. "15.6 (Debian 15.6-1)"."""
+        finish_stream(raw)
         row = raw.execute("SHOW server_version").fetchone()
         return str(row[0])
 
@@ -118,21 +131,62 @@ class PostgresDriver:
         self, raw: Any, table_sql: str, columns_sql: Sequence[str], rows: Iterable[tuple]
     ) -> None:
         """Load rows with ``COPY ... FROM STDIN``: one round trip, values never in SQL text."""
+        finish_stream(raw)
         statement = f"COPY {table_sql} ({', '.join(columns_sql)}) FROM STDIN"
         with raw.cursor() as cursor, cursor.copy(statement) as copy:
             for row in rows:
                 copy.write_row(row)
 
     def cursor(self, raw: Any, *, as_dict: bool = False, streaming: bool = False) -> Any:
-        """A client cursor, or a named ``WITH HOLD`` server-side cursor when ``streaming``.
+        """A client cursor, or a :class:`~.stream.StreamCursor` (text) when ``streaming``.
 
-        Rows are tuples, or dicts keyed by column name when ``as_dict``. A streaming cursor runs
-        one SELECT per ``execute`` and fetches rows from the server in batches.
+        Rows are tuples, or dicts keyed by column name when ``as_dict``. A stream left open on the
+        connection is finished first.
         """
         from psycopg.rows import dict_row, tuple_row
 
+        if OPEN_STREAMS:
+            finish_stream(raw)
         factory = dict_row if as_dict else tuple_row
-        if streaming:
-            name = "dj_stream_" + uuid.uuid4().hex[:16]
-            return raw.cursor(name=name, row_factory=factory, withhold=True)
+        if streaming:  # the column types are unknown: they may be bytea
+            from .stream import BYTEA_CHUNK_ROWS, StreamCursor, chunk_rows
+
+            return StreamCursor(raw, None, chunk_rows(BYTEA_CHUNK_ROWS), row_factory=factory)
         return raw.cursor(row_factory=factory)
+
+    def typed_cursor(
+        self,
+        raw: Any,
+        column_types: Sequence[str],
+        *,
+        as_dict: bool = False,
+        streaming: bool = False,
+    ) -> Any:
+        """A :meth:`cursor` for a SELECT whose result columns have the native ``column_types``.
+
+        A result with a ``bytea`` column whose other columns load the same in both formats is
+        read in psycopg's binary format (:mod:`.binary`); other results as :meth:`cursor` reads
+        them. A streaming cursor reads a result with a ``bytea`` column in small chunks.
+        """
+        from psycopg.rows import dict_row, tuple_row
+
+        from .binary import BinaryCursor, binary_plan
+
+        enum_columns = binary_plan(column_types)
+        factory = dict_row if as_dict else tuple_row
+        n_columns = len(column_types)
+        if streaming:
+            from .stream import BYTEA_CHUNK_ROWS, CHUNK_ROWS, StreamCursor, chunk_rows
+
+            finish_stream(raw)
+            has_bytea = enum_columns is not None or any(
+                t.split("(", 1)[0].strip().lower() == "bytea" for t in column_types
+            )
+            plan = None if enum_columns is None else (enum_columns, n_columns)
+            chunk = chunk_rows(BYTEA_CHUNK_ROWS if has_bytea else CHUNK_ROWS)
+            return StreamCursor(raw, plan, chunk, row_factory=factory)
+        if enum_columns is None:
+            return self.cursor(raw, as_dict=as_dict)
+        if OPEN_STREAMS:
+            finish_stream(raw)
+        return BinaryCursor(raw, enum_columns, n_columns, row_factory=factory)

@@ -6,4 +6,4 @@
 :mod:`dj_codecs_builtin.blob`.
 """
 
-__version__ = "0.2.0"
+__version__ = "0.4.0"

@@ -15,7 +15,14 @@ from pathlib import Path
 from typing import Any, Literal, cast
 
 from . import errors
-from .backend.contract import Backend, ConnectParams, CopyDriver, Statement
+from .backend.contract import (
+    Backend,
+    BeginWithQueryDriver,
+    ConnectParams,
+    CopyDriver,
+    Statement,
+    TypedCursorDriver,
+)
 from .plugin_host import host as plugin_host
 
 logger = logging.getLogger("datajoint")
@@ -68,6 +75,8 @@ class Connection:
         backend_name = BACKEND_ALIASES.get(backend or "", backend) or self.config.resolved_backend()
         self.backend: Backend = get_backend(backend_name)
         self.dialect = self.backend.dialect
+        #: the driver's cursor factory, read once: every statement needs one
+        self._new_cursor = self.backend.driver.cursor
         if self.backend.requires_server:
             host = host if host is not None else db.host
             # "h:port" overrides the port, also in database.host (`dj --host h:port`, SPEC §11)
@@ -183,17 +192,20 @@ class Connection:
         suppress_warnings: bool = True,
         reconnect: bool | None = None,
         streaming: bool = False,
+        column_types: Sequence[str] | None = None,
     ) -> Any:
         """Execute one statement with bound ``args`` and return the driver's cursor.
 
         A dialect's :class:`~datajoint.backend.contract.Statement` brings its own parameters.
+        ``column_types`` (the native types of a SELECT's result columns) asks the driver for its
+        ``typed_cursor()`` where the dialect declares ``capabilities.typed_cursors``.
         """
         if not args and isinstance(sql, Statement):
             args = sql.params
         if self._query_cache is not None:
             return self._cached_query(sql, args, as_dict)
         try:
-            return self._execute(sql, args, as_dict, suppress_warnings, streaming)
+            return self._execute(sql, args, as_dict, suppress_warnings, streaming, column_types)
         except errors.LostConnectionError:
             if self._in_transaction:
                 self._in_transaction = False
@@ -207,16 +219,28 @@ class Connection:
                 raise
             logger.warning("Reconnecting to the database server.")
             self.connect()
-            return self._execute(sql, args, as_dict, suppress_warnings, streaming)
+            return self._execute(sql, args, as_dict, suppress_warnings, streaming, column_types)
 
     def _execute(
-        self, sql: str, args: Sequence[Any], as_dict: bool, suppress_warnings: bool, streaming: bool
+        self,
+        sql: str,
+        args: Sequence[Any],
+        as_dict: bool,
+        suppress_warnings: bool,
+        streaming: bool,
+        column_types: Sequence[str] | None = None,
     ) -> Any:
         if self._raw is None:
             raise errors.LostConnectionError("Server connection lost", "the connection is closed")
         # a plain try (not _translated_errors): this runs for every statement
         try:
-            cursor = self.backend.driver.cursor(self._raw, as_dict=as_dict, streaming=streaming)
+            if column_types is None or not self.dialect.capabilities.typed_cursors:
+                cursor = self._new_cursor(self._raw, as_dict=as_dict, streaming=streaming)
+            else:
+                driver = cast(TypedCursorDriver, self.backend.driver)  # capabilities.typed_cursors
+                cursor = driver.typed_cursor(
+                    self._raw, column_types, as_dict=as_dict, streaming=streaming
+                )
             if suppress_warnings:
                 cursor.execute(sql, args if type(args) is list else list(args))
             else:
@@ -305,10 +329,23 @@ class Connection:
         """Execute and return every row as a tuple (the introspection runner)."""
         return list(self.query(sql, params).fetchall())
 
-    def execute_model(self, node: Any, *, as_dict: bool = False, streaming: bool = False) -> Any:
-        """Render a query-model node with this backend's dialect and execute it."""
+    def execute_model(
+        self,
+        node: Any,
+        *,
+        as_dict: bool = False,
+        streaming: bool = False,
+        column_types: Sequence[str] | None = None,
+    ) -> Any:
+        """Render a query-model node with this backend's dialect and execute it.
+
+        ``column_types``, the native types of the result's columns where the caller knows them,
+        go to :meth:`query`.
+        """
         sql, params = self.dialect.render(node)
-        return self.query(sql, params, as_dict=as_dict, streaming=streaming)
+        return self.query(
+            sql, params, as_dict=as_dict, streaming=streaming, column_types=column_types
+        )
 
     # ---- transactions ----------------------------------------------------------------------
     @property
@@ -320,6 +357,60 @@ class Connection:
             raise errors.DataJointError("Nested connections are not supported.")
         self.query(self.dialect.begin_sql())
         self._in_transaction = True
+
+    def start_transaction_with(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        """Start a transaction and run ``sql`` (with bound ``params``) as its first statement;
+        return the driver's cursor on its result.
+
+        Where the dialect declares ``capabilities.begin_with_query`` the driver sends BEGIN and
+        ``sql`` in one round trip (two SQL statements, one message); elsewhere, and while the
+        query cache is on, this is :meth:`start_transaction` then :meth:`query`. The call is all
+        or nothing: it returns with the transaction open, or raises with none open -- after a
+        failed ``sql`` the BEGIN is rolled back as a :class:`UnitOfWork` rolls back (the session
+        is closed instead when the connection was lost or an interrupt came mid-reply). When the
+        combined send finds the connection lost, the connection is reopened and the pair sent
+        once more (unless ``database.reconnect`` is off), as :meth:`query` does for a lone BEGIN:
+        nothing of the lost transaction was seen.
+        """
+        if self._in_transaction:
+            raise errors.DataJointError("Nested connections are not supported.")
+        if not self.dialect.capabilities.begin_with_query or self._query_cache is not None:
+            self.start_transaction()
+            try:
+                return self.query(sql, params)
+            except BaseException as error:
+                self._undo_begin(error)
+                raise
+        try:
+            return self._begin_with_query(sql, params)
+        except errors.LostConnectionError:
+            if not bool(getattr(self.config.database, "reconnect", True)):
+                raise
+            logger.warning("Reconnecting to the database server.")
+            self.connect()
+            return self._begin_with_query(sql, params)
+
+    def _begin_with_query(self, sql: str, params: Sequence[Any]) -> Any:
+        """The combined send of :meth:`start_transaction_with`: one round trip to the server."""
+        if self._raw is None:
+            raise errors.LostConnectionError("Server connection lost", "the connection is closed")
+        driver = cast(BeginWithQueryDriver, self.backend.driver)  # the capability says so
+        self._in_transaction = True
+        try:
+            with self._translated_errors(sql):
+                return driver.begin_with_query(
+                    self._raw, self.dialect.begin_sql(), sql, list(params)
+                )
+        except BaseException as error:
+            self._undo_begin(error)
+            raise
+
+    def _undo_begin(self, error: BaseException) -> None:
+        """End the transaction that a failed :meth:`start_transaction_with` opened (or may
+        have opened: a rollback without one is harmless)."""
+        unit = UnitOfWork(self, None, mode="transaction")
+        unit.open = True
+        unit.rollback(error)
 
     def cancel_transaction(self) -> None:
         self._in_transaction = False
@@ -458,6 +549,14 @@ class UnitOfWork:
         elif self.mode == "savepoint":
             self.conn.query(self.conn.dialect.savepoint_sql(self.name), reconnect=False)
         self.open = True
+
+    def begin_with(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        """Begin a unit of mode "transaction" with ``sql`` as its first statement, in one round
+        trip where the backend can (:meth:`Connection.start_transaction_with`); return the
+        cursor on its result. On an error no transaction is left open."""
+        cursor = self.conn.start_transaction_with(sql, params)
+        self.open = True
+        return cursor
 
     def commit(self) -> None:
         if not self.open:

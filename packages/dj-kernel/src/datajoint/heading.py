@@ -322,6 +322,9 @@ class Heading:
         self._key = [name for name in self._full_key if not name.startswith("_")]
         #: whether an attribute is renamed or computed (a query over it restricts a subquery)
         self.has_renames = any(a.is_renamed or a.expression for a in self._attributes.values())
+        #: what other layers work out from this heading alone, under keys of their own: read it
+        #: through :func:`derived`, which bounds it
+        self._derived: dict[Any, Any] = {}
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._names)
@@ -502,6 +505,20 @@ class Heading:
             table_comment=self.table_comment,
             has_lineage=self.has_lineage,
         )
+
+
+#: entries kept per heading by :func:`derived` (ad-hoc projections must not grow it without bound)
+MAX_DERIVED = 256
+
+
+def derived(heading: Heading) -> dict[Any, Any]:
+    """What other layers work out from ``heading`` alone (select lists, projected headings,
+    restriction and insert plans), under keys of their own: a heading never changes, so each is
+    worked out once and dropped with the heading."""
+    cache = heading._derived
+    if len(cache) >= MAX_DERIVED:
+        cache.clear()
+    return cache
 
 
 # ---- headings of declared tables, read from the catalog ----------------------------------------

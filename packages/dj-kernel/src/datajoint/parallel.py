@@ -195,3 +195,36 @@ def pipelined_map(
     """
     run = _Pipeline(function, list(items), size)
     return [Pending(run, i) for i in range(len(run.items))]
+
+
+def on_codec_pool() -> bool:
+    """Whether the calling thread is one of the codec pool's (waiting on that pool from one of
+    its own threads could deadlock)."""
+    return threading.current_thread().name.startswith("dj-codec")
+
+
+def submit_in_context(
+    context: contextvars.Context, function: Callable[[T], R], item: T
+) -> Future[R]:
+    """``function(item)`` submitted to the codec pool, run in a copy of ``context``."""
+    return pool().submit(context.copy().run, function, item)
+
+
+def cancel_and_wait(futures: Iterable[Future[Any]]) -> None:
+    """Cancel the calls not started yet and wait for the running ones, so that nothing keeps
+    running behind a caller that gives up (on an error, say)."""
+    futures = list(futures)
+    for future in futures:
+        future.cancel()
+    wait(futures)
+
+
+#: the machine's cores, counted once (``os.cpu_count()`` reads the system on every call)
+_CORES = os.cpu_count() or 1
+
+
+def several_workers() -> bool:
+    """Whether the caller may spread work over a codec pool of several threads: ``workers()``
+    above one (the cores counted once per process) and the caller not one of the pool's
+    threads. Cheap enough for every fetch to ask."""
+    return min(MAX_WORKERS, _CORES) >= 2 and not on_codec_pool()

@@ -15,6 +15,10 @@ from .write.insert import insert_rows
 
 logger = logging.getLogger("datajoint")
 
+#: the source node of each table, built once (a dialect keeps its rendered text by identity)
+_SOURCES: dict[tuple[str, str], m.TableSource] = {}
+_MAX_SOURCES = 4096
+
 #: methods and properties that work on the class itself (``Table.insert(...)``)
 CLASS_LEVEL_API = frozenset(
     [
@@ -74,12 +78,10 @@ class TableMeta(type):
     """Lets the query operators and table methods be used on the class itself."""
 
     def __getattribute__(cls, name: str) -> Any:
-        if name in CLASS_LEVEL_API and type.__getattribute__(cls, "_is_bound")():
+        # a class a schema has bound (its database set) answers for an instance of itself
+        if name in CLASS_LEVEL_API and type.__getattribute__(cls, "database") is not None:
             return getattr(cls(), name)
         return type.__getattribute__(cls, name)
-
-    def _is_bound(cls) -> bool:
-        return type.__getattribute__(cls, "database") is not None
 
     def __and__(cls, condition: Any) -> QueryExpression:
         return cls() & condition
@@ -188,7 +190,13 @@ class Table(QueryExpression, metaclass=TableMeta):
 
     @property
     def _source(self) -> m.Node:
-        return m.TableSource(self.database, self.table_name)
+        key = (self.database, self.table_name)
+        source = _SOURCES.get(key)
+        if source is None:
+            if len(_SOURCES) >= _MAX_SOURCES:
+                _SOURCES.clear()
+            source = _SOURCES[key] = m.TableSource(*key)
+        return source
 
     @_source.setter
     def _source(self, value: m.Node) -> None:

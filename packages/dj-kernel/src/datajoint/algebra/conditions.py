@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import DataJointError
+from ..heading import derived
 from ..sqltext import segments
 from ..values import comparable, pass_through, plain, to_uuid
 from . import model as m
@@ -111,27 +112,53 @@ def _json_comparison(path: m.JsonPath, value: Any) -> m.Node:
     return m.Compare(path, "=", m.Param(plain(value)))
 
 
-def _mapping_condition(query: Any, condition: Mapping[str, Any]) -> m.Node | bool:
-    heading = query.heading
-    attributes = heading._attributes  # read directly: this runs once per key in populate
+def mapping_condition(
+    query: Any, condition: Mapping[str, Any], heading: Any = None
+) -> m.Node | bool:
+    """The equalities of a key dict (or any mapping) against ``query`` (whose ``heading`` a
+    caller that has it passes); True when no key names an attribute or a JSON path."""
+    if heading is None:
+        heading = query.heading
     items: list[m.Node] = []
-    for key, value in condition.items():
-        attr = attributes.get(key)
-        if attr is None or (attr.is_hidden and not attr.in_key):
-            path = json_path(heading, key)
-            if path is not None:
-                items.append(_json_comparison(path, value))
+    plan = _key_plan(heading, tuple(condition))
+    for (key, value), entry in zip(condition.items(), plan, strict=True):
+        if entry is None:
             continue
-        column = m.Column(key)
+        if isinstance(entry, m.JsonPath):
+            items.append(_json_comparison(entry, value))
+            continue
+        column, simple = entry
         if value is None:
             items.append(m.IsNull(column))
-        elif type(value) in pass_through(attr.core):  # the common case, bound as is
+        elif type(value) in simple:  # the common case, bound as is
             items.append(m.Compare(column, "=", m.Param(value)))
         else:
             items.append(m.Compare(column, "=", _bind(query, key, value)))
     if not items:
         return True
     return items[0] if len(items) == 1 else m.And(tuple(items))
+
+
+#: per key of a restriction mapping: its column and the types bound as they are, its JSON path,
+#: or None for a key that restricts nothing
+KeyPlan = tuple[tuple[m.Column, tuple[type, ...]] | m.JsonPath | None, ...]
+
+
+def _key_plan(heading: Any, keys: tuple[Any, ...]) -> KeyPlan:
+    """How each of ``keys`` restricts, worked out once per heading and key set (a make's
+    ``(Parent & key)`` restricts by the same keys for every key)."""
+    cache = derived(heading)
+    plan = cache.get(("key plan", keys))
+    if plan is None:
+        plan = cache[("key plan", keys)] = tuple(_key_entry(heading, key) for key in keys)
+    return plan
+
+
+def _key_entry(heading: Any, key: Any) -> tuple[m.Column, tuple[type, ...]] | m.JsonPath | None:
+    attr = heading._attributes.get(key)
+    if attr is None or (attr.is_hidden and not attr.in_key):
+        return json_path(heading, key)
+    return m.Column(key), pass_through(attr.core)
 
 
 def _values_list(query: Any, condition: list) -> m.Node | None:
@@ -168,7 +195,7 @@ def _query_condition(query: Any, other: Any, semantic_check: bool) -> m.Node | b
 def _compile(query: Any, condition: Any, semantic_check: bool = True) -> m.Node | bool:
     """A node, or True/False for conditions that are constant."""
     if type(condition) is dict:  # a key: the common case, tested before the imports below
-        return _mapping_condition(query, condition)
+        return mapping_condition(query, condition)
     from .expression import QueryExpression
     from .universal import U
 
@@ -192,9 +219,9 @@ def _compile(query: Any, condition: Any, semantic_check: bool = True) -> m.Node 
     if isinstance(condition, QueryExpression):
         return _query_condition(query, condition, semantic_check)
     if isinstance(condition, Mapping):
-        return _mapping_condition(query, condition)
+        return mapping_condition(query, condition)
     if isinstance(condition, np.void):
-        return _mapping_condition(query, {n: condition[n] for n in condition.dtype.names or ()})
+        return mapping_condition(query, {n: condition[n] for n in condition.dtype.names or ()})
     if isinstance(condition, AndList):
         items = [_compile(query, c, semantic_check) for c in condition]
         if any(i is False for i in items):

@@ -11,15 +11,22 @@ from __future__ import annotations
 import itertools
 import re
 import threading
-import weakref
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
 from ..errors import DataJointError
 from ..heading import Attribute, Heading
+from ..heading import derived as _derived
 from . import model as m
-from .conditions import AndList, Not, compile_condition, json_path, unmatched_keys
+from .conditions import (
+    AndList,
+    Not,
+    compile_condition,
+    json_path,
+    mapping_condition,
+    unmatched_keys,
+)
 from .operator_headings import aggregation_heading, join_heading
 from .semantics import assert_join_compatibility
 from .top import Top
@@ -30,18 +37,8 @@ _alias_counter = itertools.count()
 _alias_lock = threading.Lock()
 
 
-#: what is derived from a heading alone (projected headings, select lists), per heading: a
-#: heading never changes, so each is worked out once and dropped with its heading
-_DERIVED: weakref.WeakKeyDictionary[Heading, dict[tuple, Any]] = weakref.WeakKeyDictionary()
-#: entries kept per heading (ad-hoc projections must not grow it without bound)
-_MAX_DERIVED = 256
-
-
-def _derived(heading: Heading) -> dict[tuple, Any]:
-    cache = _DERIVED.get(heading)
-    if cache is None or len(cache) >= _MAX_DERIVED:
-        cache = _DERIVED[heading] = {}
-    return cache
+#: the changes after which an expression keeps its class (a shallow copy)
+_SAME_CLASS_CHANGES = frozenset(["restriction", "top"])
 
 
 def _all_columns(heading: Heading, derived: dict[tuple, Any]) -> frozenset[str]:
@@ -138,7 +135,7 @@ class QueryExpression:
 
     def _derive(self, **changes: Any) -> QueryExpression:
         """A new expression; a restriction alone keeps the class (``(Table & key).delete()``)."""
-        if set(changes) <= {"restriction", "top"}:
+        if changes.keys() <= _SAME_CLASS_CHANGES:
             # a shallow copy of the instance (what copy.copy does, without its protocol lookups)
             result = object.__new__(type(self))
             result.__dict__.update(self.__dict__)
@@ -279,7 +276,13 @@ class QueryExpression:
     # ---- restriction -----------------------------------------------------------------------
     def restrict(self, condition: Any, semantic_check: bool = True) -> QueryExpression:
         """Rows that satisfy ``condition`` (SPEC §6.1)."""
-        if type(condition) is not dict:  # a key dict, the common case, is neither
+        if type(condition) is dict:  # a key, the common case: the heading is read once
+            heading = self.heading
+            if self._top is None and self._group_by is None and not heading.has_renames:
+                return self._restricted(
+                    self, condition, mapping_condition(self, condition, heading)
+                )
+        else:
             from .universal import U
 
             if isinstance(condition, Top):
@@ -289,6 +292,12 @@ class QueryExpression:
         restrictable = self._top is None and self._group_by is None and not self._has_renames
         base = self if restrictable else self.make_subquery()
         compiled = compile_condition(base, condition, negate=False, semantic_check=semantic_check)
+        return self._restricted(base, condition, compiled)
+
+    def _restricted(
+        self, base: QueryExpression, condition: Any, compiled: m.Node | bool
+    ) -> QueryExpression:
+        """``base`` restricted by ``condition``, compiled against it as ``compiled``."""
         if compiled is True:
             result = self
         else:

@@ -8,12 +8,42 @@ text the user wrote (restriction strings, computed attributes).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import MISSING, dataclass, field, fields
+from typing import Any, TypeVar
+
+_N = TypeVar("_N", bound="Node")
 
 
 class Node:
     """Base class of every query-model node."""
+
+
+def _direct_init(cls: type[_N]) -> type[_N]:
+    """Give a frozen dataclass node an ``__init__`` that fills the instance dict directly.
+
+    The generated one sets each field through ``object.__setattr__``, a call per field; this one
+    takes the same arguments and defaults. It pays only for a node with many fields built once
+    per statement (:class:`Select`): an instance dict written directly is a real dict, so reading
+    a field becomes slower and the node larger -- not for the nodes a restriction has thousands of.
+    """
+    defaults: dict[str, Any] = {}
+    params, body = [], []
+    for f in fields(cls):  # type: ignore[arg-type]
+        if f.default_factory is not MISSING:
+            raise TypeError(f"{cls.__name__}.{f.name}: default factories are not supported")
+        if f.default is MISSING:
+            params.append(f.name)
+        else:
+            defaults[f"_default_{f.name}"] = f.default
+            params.append(f"{f.name}=_default_{f.name}")
+        body.append(f"    values[{f.name!r}] = {f.name}\n")
+    source = f"def __init__(self, {', '.join(params)}):\n    values = self.__dict__\n"
+    namespace: dict[str, Any] = {}
+    exec(source + "".join(body), defaults, namespace)  # field names only: identifiers
+    init = namespace["__init__"]
+    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    cls.__init__ = init  # type: ignore[method-assign]
+    return cls
 
 
 @dataclass(frozen=True)
@@ -151,6 +181,7 @@ class OrderItem(Node):
     descending: bool = False
 
 
+@_direct_init
 @dataclass(frozen=True)
 class Select(Node):
     """A SELECT statement. ``items=None`` selects ``*``."""

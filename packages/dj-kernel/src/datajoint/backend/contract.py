@@ -36,11 +36,23 @@ class Capabilities:
     auto_indexes_foreign_keys: bool = False  # the server indexes FK columns by itself
     transactional_ddl: bool = False  # DDL can be rolled back
     server_side_cursors: bool = False  # streaming cursors
+    #: the streaming cursor reads the reply of the one statement as it arrives, with no round
+    #: trips beyond a buffered read's: a fetch may stream rows of any count and decode them
+    #: while reading (MySQL's unbuffered cursor, PostgreSQL's chunked-rows stream; not a
+    #: DECLARE/FETCH cursor). Closing it before its last row leaves the connection and an open
+    #: transaction usable.
+    cheap_streaming: bool = False
     having_on_aliases: bool = True  # HAVING may refer to select-list aliases
     rename_column: bool = True  # alter() may rename a column
     max_bind_parameters: int = 65535  # per statement
     drop_schema_cascades: bool = True  # False: the kernel drops the tables before the schema
     copy_rows: bool = False  # the driver has copy_rows(): a bulk path faster than multi-row INSERT
+    #: the driver has begin_with_query(): BEGIN and a first query of the transaction in one
+    #: round trip (else the kernel sends them one after the other)
+    begin_with_query: bool = False
+    #: the driver has typed_cursor(): a cursor told the native types of its result's columns,
+    #: which may read them in a faster format (else the kernel asks for a plain cursor())
+    typed_cursors: bool = False
 
 
 @dataclass(frozen=True)
@@ -383,6 +395,44 @@ class CopyDriver(Driver, Protocol):
         self, raw: Any, table_sql: str, columns_sql: Sequence[str], rows: Iterable[tuple]
     ) -> None:
         """Load rows (already encoded for binding) in one round trip, e.g. PostgreSQL COPY."""
+        ...
+
+
+@runtime_checkable
+class BeginWithQueryDriver(Driver, Protocol):
+    """A driver that starts a transaction and runs its first query in one round trip; its
+    dialect declares ``capabilities.begin_with_query``."""
+
+    def begin_with_query(self, raw: Any, begin_sql: str, sql: str, params: Sequence[Any]) -> Any:
+        """Send ``begin_sql`` and ``sql`` together -- two SQL statements, one round trip -- with
+        ``params`` bound by the driver (never spliced into the text by the caller), and return a
+        cursor on the result of ``sql``.
+
+        When the server cannot take both in one message the driver may send them one after the
+        other. An error raised here may come after ``begin_sql`` has run: the caller rolls back.
+        """
+        ...
+
+
+@runtime_checkable
+class TypedCursorDriver(Driver, Protocol):
+    """A driver whose cursors may read a result faster when told its column types; its dialect
+    declares ``capabilities.typed_cursors``."""
+
+    def typed_cursor(
+        self,
+        raw: Any,
+        column_types: Sequence[str],
+        *,
+        as_dict: bool = False,
+        streaming: bool = False,
+    ) -> Any:
+        """A cursor as :meth:`Driver.cursor` gives, for one SELECT whose result columns have the
+        native types ``column_types`` (``ColumnInfo.sql_type`` spellings, in select-list order).
+
+        The rows must be the same as :meth:`Driver.cursor` would give; the types only let the
+        driver choose how to read them (a type it does not expect may cost it a second read).
+        """
         ...
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from functools import cached_property
 from typing import Any, ClassVar
 
 from ..algebra import model as m
@@ -23,6 +24,10 @@ from .contract import (
 __all__ = ["AlterClause", "BaseDialect", "json_path_text"]
 
 _ON_DUPLICATE_MODES = ("error", "skip", "replace")
+#: render methods by (dialect class, node class)
+_RENDERERS: dict[tuple[type, type], Callable[[Any, Any, list[Any]], str]] = {}
+#: parameter-free parts whose rendered text a dialect keeps
+_MAX_KEPT_TEXTS = 1024
 
 
 def json_path_text(path: str) -> str:
@@ -423,10 +428,35 @@ class BaseDialect:
         return self._render(node, params), params
 
     def _render(self, node: m.Node, params: list[Any]) -> str:
-        method = getattr(self, "_render_" + type(node).__name__, None)
+        kind = type(node)
+        method = _RENDERERS.get((type(self), kind))
         if method is None:
-            raise DataJointError(f"The {self.name} dialect cannot render {type(node).__name__}")
-        return method(node, params)
+            method = getattr(type(self), "_render_" + kind.__name__, None)
+            if method is None:
+                raise DataJointError(f"The {self.name} dialect cannot render {kind.__name__}")
+            _RENDERERS[(type(self), kind)] = method
+        return method(self, node, params)
+
+    @cached_property
+    def _texts(self) -> dict[int, tuple[Any, str]]:
+        """Rendered text of parameter-free parts (select lists, table names), by the identity
+        of the part, which each entry keeps alive so that its id is never reused meanwhile."""
+        return {}
+
+    def _kept_text(self, part: Any, params: list[Any], render: Callable[[], str]) -> str:
+        """``render()``'s text of ``part``, kept for the next statement with this same (immutable)
+        part when rendering it bound no parameter."""
+        entry = self._texts.get(id(part))
+        if entry is not None and entry[0] is part:
+            return entry[1]
+        bound = len(params)
+        text = render()
+        if len(params) == bound:
+            texts = self._texts
+            if len(texts) >= _MAX_KEPT_TEXTS:  # ad-hoc parts must not grow it without bound
+                texts.clear()
+            texts[id(part)] = (part, text)
+        return text
 
     def _render_Param(self, node: m.Param, params: list[Any]) -> str:
         params.append(node.value)
@@ -495,6 +525,10 @@ class BaseDialect:
         return f"(({cols}) IN ({', '.join('(' + r + ')' for r in rendered)}))"
 
     def _render_TableSource(self, node: m.TableSource, params: list[Any]) -> str:
+        # a table's source node is built once per table (and so rendered once)
+        return self._kept_text(node, params, lambda: self._table_source(node))
+
+    def _table_source(self, node: m.TableSource) -> str:
         name = self.full_table_name(node.schema, node.table)
         return f"{name} AS {self.quote(node.alias)}" if node.alias else name
 
@@ -522,12 +556,12 @@ class BaseDialect:
         return self._render(node.expr, params) + (" DESC" if node.descending else "")
 
     def _render_Select(self, node: m.Select, params: list[Any]) -> str:
-        if node.items is None:
-            items = "*"
-        else:  # an empty heading still selects a constant: SQL needs a select list
-            items = ", ".join(self._render(i, params) for i in node.items)
-            items = items or "1 AS " + self.quote("_")
-        sql = ("SELECT DISTINCT " if node.distinct else "SELECT ") + items
+        items = node.items
+        if items is None:
+            listed = "*"
+        else:  # a heading's select lists are built once (and so rendered once)
+            listed = self._kept_text(items, params, lambda: self._select_list(items, params))
+        sql = ("SELECT DISTINCT " if node.distinct else "SELECT ") + listed
         sql += " FROM " + self._render(node.source, params)
         if node.where is not None:
             sql += " WHERE " + self._render(node.where, params)
@@ -539,6 +573,10 @@ class BaseDialect:
             sql += " ORDER BY " + ", ".join(self._render(o, params) for o in node.order_by)
         sql += self.limit_sql(node.limit, node.offset)
         return sql
+
+    def _select_list(self, items: tuple[m.SelectItem, ...], params: list[Any]) -> str:
+        # an empty heading still selects a constant: SQL needs a select list
+        return ", ".join([self._render(i, params) for i in items]) or "1 AS " + self.quote("_")
 
     def limit_sql(self, limit: int | None, offset: int) -> str:
         sql = "" if limit is None else f" LIMIT {int(limit)}"

@@ -21,7 +21,14 @@ import numpy as np
 
 from ..numeric_types import OBJECT, wide_dtype
 from ..numeric_types import declared_dtype as heading_dtype
-from .reader import Decoder, column_decoders, concurrent_columns, decode_column, row_batches
+from .reader import (
+    Decoder,
+    column_decoders,
+    concurrent_columns,
+    decode_column,
+    overlapped_columns,
+    read_batches,
+)
 
 Layout = Literal["struct", "columns"]
 #: the numeric types of a structured array: int64/float64 as DataJoint 2.x gives them
@@ -102,9 +109,8 @@ class ColumnReader:
         self.layout = layout
         heading = query.heading
         self.fields: list[_Field] = []
-        for name, decode in zip(
-            self.names, column_decoders(query, self.names, squeeze), strict=True
-        ):
+        self._decoders = column_decoders(query, self.names, squeeze)
+        for name, decode in zip(self.names, self._decoders, strict=True):
             attr = heading[name]
             target = numpy_type(attr)
             if target == OBJECT:
@@ -117,7 +123,11 @@ class ColumnReader:
             field.blob_rule = layout == "struct" and bool(attr.codec_name or attr.is_blob)
             self.fields.append(field)
         #: codec columns whose large values decode on the thread pool
-        self._concurrent = {self.names[i] for i in concurrent_columns(query, self.names)}
+        concurrent = concurrent_columns(query, self.names)
+        self._concurrent = {self.names[i] for i in concurrent}
+        #: columns decoded while the rows are read (:func:`~.reader.decoded_batches`)
+        self._overlapped = overlapped_columns(query, self.names, self._decoders, concurrent)
+        self._predecoded = {self.names[i] for i in self._overlapped}
         self._buffers: dict[str, GrowingArray] | None = None
         self._struct: GrowingArray | None = None
 
@@ -125,8 +135,10 @@ class ColumnReader:
     def read(self, batches: Iterable[list[tuple]] | None = None) -> None:
         """Consume every batch (by default the query's rows) into the buffers."""
         if batches is None:  # the query's own cursor, closed even when a decoder raises
-            with closing(row_batches(self.query, self.names)) as own:
-                self.read(own)
+            own = read_batches(self.query, self.names, self._decoders, self._overlapped)
+            with closing(own):
+                for batch, decoded in own:
+                    self._append(self._chunk(batch, decoded))
             return
         for batch in batches:
             self._append(self._chunk(batch))
@@ -140,7 +152,9 @@ class ColumnReader:
             ]
         )
 
-    def _chunk(self, batch: list[tuple]) -> np.ndarray:
+    def _chunk(self, batch: list[tuple], decoded: bool = False) -> np.ndarray:
+        """One batch as a chunk of the result (``decoded``: the overlapped columns' values are
+        decoded already)."""
         count = len(batch)
         try:
             raw = np.fromiter(batch, self._dtype(read=True), count)
@@ -152,9 +166,9 @@ class ColumnReader:
             raw = np.fromiter(batch, self._dtype(read=True), count)
         converted: dict[str, np.ndarray] = {}
         for f in self.fields:
-            if f.decode is not None:
-                decoded = decode_column(f.decode, raw[f.name], f.name in self._concurrent)
-                raw[f.name] = np.fromiter(decoded, OBJECT, count)
+            if f.decode is not None and not (decoded and f.name in self._predecoded):
+                values = decode_column(f.decode, raw[f.name], f.name in self._concurrent)
+                raw[f.name] = np.fromiter(values, OBJECT, count)
             if f.blob_rule:
                 self._apply_blob_rule(f, raw[f.name])
             if f.checked or f.blob_rule:

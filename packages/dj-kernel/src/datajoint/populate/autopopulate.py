@@ -3,8 +3,9 @@
 ``populate()`` prepares everything once per call -- the key source, the list of keys, the make
 protocol, whether to record job metadata, the jobs table -- so that each key costs only its own
 statements: in direct mode BEGIN, the already-made check and COMMIT (plus the job-metadata UPDATE
-when the table has those columns); with ``reserve_jobs=True`` also the reservation and the job's
-completion. Workers (:mod:`.workers`) run the same per-key step in child processes.
+when the table has those columns), BEGIN and the check sent together in one round trip where the
+backend can; with ``reserve_jobs=True`` also the reservation and the job's completion. Workers
+(:mod:`.workers`) run the same per-key step in child processes.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -330,15 +331,31 @@ class MadeCheck:
             if list(params) == list(range(len(self.key))):  # each key value bound once, in order
                 self.sql = sql
 
+    def values(self, key: dict) -> list[Any] | None:
+        """The values ``key`` binds to :attr:`sql`, or None when it takes the general path."""
+        if self.sql is None or key.keys() != self.names:
+            return None
+        values = [key[k] for k in self.key]
+        for value, types in zip(values, self.types, strict=True):  # cheaper than all()
+            if type(value) not in types:
+                return None
+        return values
+
     def __call__(self, key: dict) -> bool:
-        if self.sql is not None and key.keys() == self.names:
-            values = [key[k] for k in self.key]
-            for value, types in zip(values, self.types, strict=True):  # cheaper than all()
-                if type(value) not in types:
-                    break
-            else:
-                return bool(self.connection.query(self.sql, values).fetchone()[0])
-        return bool(self.table & key)
+        values = self.values(key)
+        if values is None or self.sql is None:
+            return bool(self.table & key)
+        return bool(self.connection.query(self.sql, values).fetchone()[0])
+
+    def begin(self, unit: UnitOfWork, key: dict) -> bool:
+        """Begin ``unit``'s transaction and check ``key`` inside it: the BEGIN and the compiled
+        check travel in one round trip where the backend can
+        (:meth:`~datajoint.connection.Connection.start_transaction_with`)."""
+        values = self.values(key)
+        if values is None or self.sql is None:
+            unit.begin()
+            return bool(self.table & key)
+        return bool(unit.begin_with(self.sql, values).fetchone()[0])
 
 
 @contextmanager
@@ -360,7 +377,8 @@ def populate_one(run: PopulateRun, key: dict) -> tuple[str, Any]:
 
     The make's rows and the job metadata commit together or not at all; errors are recorded in
     the jobs table (distributed mode) and re-raised unless ``suppress_errors`` (a SystemExit, as
-    raised on SIGTERM, always is).
+    raised on SIGTERM, always is). The caller lets the make's inserts in: ``populate()`` once for
+    all its keys, a worker process once when it starts.
     """
     table, jobs = run.table, run.jobs
     if jobs is not None and not jobs.reserve(key):
@@ -375,17 +393,15 @@ def populate_one(run: PopulateRun, key: dict) -> tuple[str, Any]:
     started = datetime.datetime.now() if run.metadata else None
     start_clock = time.monotonic()
     try:
-        with _inserts_allowed(type(table)) if not _allowed(table) else nullcontext():
-            if run.generator:
-                if made_check(key):
-                    return _already_done(run, key)
-                run_generator_make(run.make, dict(key), run.make_kwargs, unit.begin)
-            else:
-                unit.begin()
-                if made_check(key):
-                    unit.rollback()
-                    return _already_done(run, key)
-                run.make(dict(key), **run.make_kwargs)
+        if run.generator:
+            if made_check(key):
+                return _already_done(run, key)
+            run_generator_make(run.make, dict(key), run.make_kwargs, unit.begin)
+        else:
+            if made_check.begin(unit, key):
+                unit.rollback()
+                return _already_done(run, key)
+            run.make(dict(key), **run.make_kwargs)
         duration = time.monotonic() - start_clock
         if started is not None:
             _record_job_metadata(table, key, started, duration, run.version)
@@ -398,12 +414,6 @@ def populate_one(run: PopulateRun, key: dict) -> tuple[str, Any]:
     finally:
         make_context.reset(token)
     return SUCCESS, None
-
-
-def _allowed(table: Any) -> bool:
-    """Whether inserts into ``table``'s class are already let in (populate() does it once for
-    all its keys; a worker process sets it per key)."""
-    return type(table).__dict__.get("_allow_insert") is True
 
 
 def _already_done(run: PopulateRun, key: dict) -> tuple[str, Any]:

@@ -47,6 +47,8 @@ def populate_in_pool(
 def _start_worker(run: PopulateRun) -> None:
     global _worker_run
     _worker_run = run
+    # this process only makes keys: the make's inserts are let in until it ends
+    type(run.table)._allow_insert = True
     run.table.connection.connect()
 
 

@@ -13,6 +13,7 @@ import decimal
 import importlib.metadata as metadata
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -21,6 +22,7 @@ from .. import errors
 from ..algebra import model as m
 from ..backend.contract import (
     Backend,
+    BeginWithQueryDriver,
     ColumnSpec,
     CopyDriver,
     Dialect,
@@ -30,6 +32,7 @@ from ..backend.contract import (
     IndexSpec,
     Introspection,
     TableSpec,
+    TypedCursorDriver,
     protocol_mismatches,
 )
 from ..connection import get_backend
@@ -120,6 +123,14 @@ class BackendContract:
         parts = (
             (backend.dialect, Dialect),
             (backend.driver, CopyDriver if backend.dialect.capabilities.copy_rows else Driver),
+            (
+                backend.driver,
+                BeginWithQueryDriver if backend.dialect.capabilities.begin_with_query else Driver,
+            ),
+            (
+                backend.driver,
+                TypedCursorDriver if backend.dialect.capabilities.typed_cursors else Driver,
+            ),
             (backend.introspection, Introspection),
             (backend.errors, ErrorTranslator),
         )
@@ -181,6 +192,11 @@ class BackendContract:
                 assert bytes(value) == expected
             else:
                 assert value == expected, (name, core, value)
+        # told the column types, a driver reads the same values (alone and beside every other)
+        for pair in [names, *(["raw", n] for n in names)]:
+            types = [columns[n].sql_type for n in pair]
+            typed = connection.execute_model(project(select, pair), column_types=types).fetchone()
+            assert repr(typed) == repr(tuple(row[names.index(n)] for n in pair)), pair
 
     def test_introspection_reports_columns_and_comments(self, connection: Any, schema: str) -> None:
         self._create(connection, self._core_table(connection, schema))
@@ -390,6 +406,11 @@ class BackendContract:
             assert connection.connection_id != other.connection_id
         finally:
             other.close()
+
+
+def project(select: m.Select, names: list[str]) -> m.Select:
+    """``select`` with the select list ``names``."""
+    return replace(select, items=tuple(m.SelectItem(m.Column(n)) for n in names))
 
 
 def _core(core: str) -> str:

@@ -34,6 +34,25 @@ def make_connection(backend: str, sqlite_file: Path | str | None = None) -> Conn
     )
 
 
+def end_session(conn: Connection, other: Connection | None = None) -> None:
+    """End ``conn``'s database session from outside, as an administrator, a server restart or a
+    crash would: ``KILL`` (MySQL) or ``pg_terminate_backend`` (PostgreSQL) sent through ``other``
+    (a new connection when None); on SQLite the file handle goes away."""
+    name = conn.backend.name
+    if name not in ("mysql", "postgresql"):
+        conn._raw.close()
+        return
+    session = other if other is not None else make_connection(name)
+    try:
+        if name == "mysql":
+            session.query(f"KILL {int(conn.connection_id)}")
+        else:
+            session.query("SELECT pg_terminate_backend(%s)", [conn.connection_id])
+    finally:
+        if other is None:
+            session.close()
+
+
 def unique_schema_name(prefix: str = "djtest") -> str:
     """A schema name no other test process uses at the same time."""
     return f"{prefix}_{os.getpid()}_{next(_counter)}"

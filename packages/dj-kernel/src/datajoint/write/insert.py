@@ -13,13 +13,13 @@ from __future__ import annotations
 import itertools
 import math
 import operator
-import weakref
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from ..algebra.expression import QueryExpression
 from ..encode import DEFAULT, AttributeEncoder
 from ..errors import DataError, DataJointError, DuplicateError, UnknownAttributeError
+from ..heading import derived
 from ..parallel import Pending
 from ..transfers import insert_call
 from .atomic import atomic
@@ -29,6 +29,10 @@ from .rows import to_mappings
 
 DEFAULT_CHUNK_ROWS = 10_000  # rows per multi-row INSERT statement
 MAX_CHUNK_BYTES = 8 << 20  # keeps a statement with large values well below server packet limits
+#: a statement of rows whose values the pool is still packing holds about this many bytes at
+#: most: it goes out as soon as its few values are packed, so sending keeps pace with packing
+#: (and a driver that escapes values into the statement text builds a small one for less CPU)
+PIPELINED_CHUNK_BYTES = 2 << 20
 #: below this many rows a multi-row INSERT (one round trip) beats the copy path (several)
 COPY_MIN_ROWS = 500
 
@@ -120,20 +124,36 @@ class _Target:
 class _PlainShape:
     """A single-row INSERT of one key shape whose values bind as they are."""
 
-    __slots__ = ("columns", "sql", "types")
+    __slots__ = ("_checked", "columns", "sql", "types")
 
     def __init__(self, columns: tuple[str, ...], types: tuple[tuple[type, ...], ...], sql: str):
         self.columns, self.types, self.sql = columns, types, sql
+        #: the value types seen that bind as they are, with the positions of their floats
+        self._checked: dict[tuple[type, ...], tuple[int, ...]] = {}
 
-
-_targets: weakref.WeakKeyDictionary[Any, _Target] = weakref.WeakKeyDictionary()
+    def binds_as_is(self, values: tuple[Any, ...]) -> bool:
+        """Whether every value has one of its column's pass-through types and none is NaN."""
+        kinds = tuple(map(type, values))
+        floats = self._checked.get(kinds)
+        if floats is None:
+            if not all(map(operator.contains, self.types, kinds)):
+                return False
+            floats = tuple(i for i, kind in enumerate(kinds) if kind is float)
+            if len(self._checked) < 64:
+                self._checked[kinds] = floats
+        for i in floats:  # a loop, not all(): no generator per row  # noqa: SIM110
+            if values[i] != values[i]:
+                return False
+        return True
 
 
 def _target(table: Any) -> _Target:
+    """The table's insert plan, kept with its heading (:func:`datajoint.heading.derived`)."""
     heading = table.heading
-    target = _targets.get(heading)
+    cache = derived(heading)
+    target = cache.get(_Target)
     if target is None:
-        target = _targets[heading] = _Target(table, heading)
+        target = cache[_Target] = _Target(table, heading)
     return target
 
 
@@ -154,20 +174,21 @@ def insert_rows(
     ):
         raise DataJointError(f"chunk_size must be a positive integer, got {chunk_size!r}")
     mode = "replace" if replace else "skip" if skip_duplicates else "error"
-    if isinstance(rows, type) and issubclass(rows, QueryExpression):
-        rows = rows()
-    if isinstance(rows, QueryExpression):
-        if chunk_size is not None:
-            raise DataJointError("chunk_size is not supported for QueryExpression inserts")
-        _insert_from_query(table, rows, mode, ignore_extra_fields)
-        return
-    target = _target(table)
     if type(rows) is tuple and len(rows) == 1 and type(rows[0]) is dict:
         # insert1 of a dict, the common case: one cached statement when its values bind as is
+        target = _target(table)
         if _insert_plain_row(target, table, rows[0], mode):
             return
         mappings: list[Mapping[str, Any]] = [rows[0]]
     else:
+        if isinstance(rows, type) and issubclass(rows, QueryExpression):
+            rows = rows()
+        if isinstance(rows, QueryExpression):
+            if chunk_size is not None:
+                raise DataJointError("chunk_size is not supported for QueryExpression inserts")
+            _insert_from_query(table, rows, mode, ignore_extra_fields)
+            return
+        target = _target(table)
         mappings = to_mappings(rows, target.names)
     if not mappings:
         return
@@ -185,10 +206,8 @@ def _insert_plain_row(target: _Target, table: Any, row: dict[str, Any], mode: st
     if shape is None:
         return False
     values = tuple(row.values())
-    for value, simple in zip(values, shape.types, strict=True):
-        kind = type(value)
-        if kind not in simple or (kind is float and value != value):
-            return False
+    if not shape.binds_as_is(values):
+        return False
     try:
         _execute_chunk(target, shape.columns, [values], mode, shape.sql)
     except BaseException as error:
@@ -344,16 +363,18 @@ def _batches(rows: Iterable[tuple[Any, ...]], size: int) -> Iterator[list[tuple]
         yield batch
 
 
-def _chunks(rows: Iterable[tuple[Any, ...]], per_chunk: int, sized: bool) -> Iterator[list[tuple]]:
-    """Successive chunks of at most ``per_chunk`` rows (and about MAX_CHUNK_BYTES when sized)."""
-    if not sized:
+def _chunks(
+    rows: Iterable[tuple[Any, ...]], per_chunk: int, max_bytes: int | None
+) -> Iterator[list[tuple]]:
+    """Successive chunks of at most ``per_chunk`` rows (and about ``max_bytes`` when given)."""
+    if max_bytes is None:
         yield from _batches(rows, per_chunk)
         return
     chunk: list[tuple] = []
     size = 0
     for row in rows:
         row_size = _row_bytes(row)
-        if chunk and (len(chunk) >= per_chunk or size + row_size > MAX_CHUNK_BYTES):
+        if chunk and (len(chunk) >= per_chunk or size + row_size > max_bytes):
             yield chunk
             chunk, size = [], 0
         chunk.append(row)
@@ -383,7 +404,8 @@ def _statements(
 ) -> Iterator[tuple[tuple[str, ...], list[tuple]]]:
     """(columns, rows) of every statement the insert sends, in order. Rows with values being
     packed on the pool are collected as their statement is produced, so the caller sends one
-    statement while the pool packs the values of the next ones."""
+    statement while the pool packs the values of the next ones; such statements hold about
+    :data:`PIPELINED_CHUNK_BYTES` at most, so that each waits for few values."""
     capabilities = target.dialect.capabilities
     for kept, rows in groups.items():
         columns = tuple(fields[i] for i in kept)
@@ -397,8 +419,12 @@ def _statements(
             continue
         per_chunk = max(1, capabilities.max_bind_parameters // len(columns))
         per_chunk = min(per_chunk, chunk_size or DEFAULT_CHUNK_ROWS)
-        sized = chunk_size is None and not target.large.isdisjoint(columns)
-        yield from ((columns, chunk) for chunk in _chunks(source, per_chunk, sized))
+        max_bytes = None
+        if chunk_size is None and not target.large.isdisjoint(columns):
+            max_bytes = (
+                min(PIPELINED_CHUNK_BYTES, MAX_CHUNK_BYTES) if positions else MAX_CHUNK_BYTES
+            )
+        yield from ((columns, chunk) for chunk in _chunks(source, per_chunk, max_bytes))
 
 
 def _write_groups(
@@ -437,16 +463,21 @@ def _execute_chunk(
     try:
         try:
             if (
-                columns
+                len(rows) >= COPY_MIN_ROWS  # first: a single row is decided at once
+                and columns
                 and mode == "error"
                 and target.dialect.capabilities.copy_rows
-                and len(rows) >= COPY_MIN_ROWS
             ):
                 conn.copy_rows(target.schema, target.name, columns, rows)
                 return
             if sql is None:
                 sql = target.insert_sql(columns, len(rows) if columns else 1, mode)
-            params = list(itertools.chain.from_iterable(rows)) if columns else []
+            if not columns:
+                params: list[Any] = []
+            elif len(rows) == 1:
+                params = list(rows[0])
+            else:
+                params = list(itertools.chain.from_iterable(rows))
             conn.query(sql, params)
         except DataError as error:
             raise data_error(error, target.full_name, target.known, columns, rows) from (
