@@ -28,8 +28,7 @@ import statistics
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -37,9 +36,8 @@ import numpy as np
 from harness import per_backend, raw_rows, times_of
 
 import datajoint as dj
-import datajoint.parallel
 from datajoint.testing import servers
-from datajoint.testing.fixtures import make_connection, throwaway_schema
+from datajoint.testing.fixtures import codec_threads, make_connection, throwaway_schema
 
 BLOB_TABLE = """
 id : int32
@@ -75,17 +73,6 @@ def raw_insert(conn: Any, table: str, rows: list[tuple[int, bytes]]) -> Callable
         cursor.close()
 
     return run
-
-
-@contextmanager
-def one_thread() -> Iterator[None]:
-    """The single-threaded codec path (no pool) for the duration of the block."""
-    saved = datajoint.parallel.MAX_WORKERS
-    datajoint.parallel.MAX_WORKERS = 1
-    try:
-        yield
-    finally:
-        datajoint.parallel.MAX_WORKERS = saved
 
 
 def make_arrays(n_rows: int, mb: float, data: str) -> list[np.ndarray]:
@@ -253,7 +240,7 @@ def bench_backend(
                     np.array_equal(r["data"], a) for r, a in zip(fetched, arrays, strict=True)
                 )
                 del fetched
-            with one_thread():
+            with codec_threads(1):
                 note("insert_single", times_of(1, lambda: BlobRows.insert(dicts), clear_blobs))
                 note("fetch_single", times_of(1, BlobRows.to_dicts))
             raw = raw_insert(conn, raw_name, rows)

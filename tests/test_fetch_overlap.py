@@ -10,8 +10,6 @@ format must give the same result either way.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
@@ -20,18 +18,9 @@ import pytest
 import datajoint as dj
 from datajoint import parallel
 from datajoint.fetch import reader
+from datajoint.testing.fixtures import codec_threads
 
 ROWS = 24
-
-
-@contextmanager
-def threads(count: int) -> Iterator[None]:
-    saved = parallel.MAX_WORKERS
-    parallel.MAX_WORKERS = count
-    try:
-        yield
-    finally:
-        parallel.MAX_WORKERS = saved
 
 
 def values(count: int) -> list[object]:
@@ -90,11 +79,11 @@ def test_the_backend_capability_decides_the_overlap(blobs):
     decoders = reader.column_decoders(Blobs(), names)
     concurrent = reader.concurrent_columns(Blobs(), names)
     assert concurrent == [names.index("data")]
-    with threads(4):
+    with codec_threads(4):
         overlapped = reader.overlapped_columns(Blobs(), names, decoders, concurrent)
     cheap = Blobs.connection.dialect.capabilities.cheap_streaming
     assert overlapped == (concurrent if cheap else [])
-    with threads(1):  # no pool: the usual path
+    with codec_threads(1):  # no pool: the usual path
         assert reader.overlapped_columns(Blobs(), names, decoders, concurrent) == []
     # a codec column that may not decode on another thread keeps the whole fetch as usual
     assert reader.overlapped_columns(Blobs(), names, decoders, []) == []
@@ -113,9 +102,9 @@ def test_every_format_gives_the_single_threaded_result(blobs):
         "iterated": lambda: sorted(Blobs, key=lambda row: row["id"]),
         "fetch1": lambda: (Blobs & {"id": 3}).fetch1("data"),
     }
-    with threads(1):
+    with codec_threads(1):
         single = {name: fetch() for name, fetch in fetches.items()}
-    with threads(4):
+    with codec_threads(4):
         pooled = {name: fetch() for name, fetch in fetches.items()}
 
     dicts = pooled["dicts"]
@@ -201,7 +190,7 @@ def test_a_failed_decode_raises_its_error_and_frees_the_connection(marked, fetch
     rows[40]["data"] = payload(40, large=failing == "large", bad=True)
     rows[50]["data"] = payload(50, large=True, bad=True)  # a later failure is not the one raised
     marked.insert(rows)
-    with threads(4), pytest.raises(ValueError, match="cannot decode row 040") as info:
+    with codec_threads(4), pytest.raises(ValueError, match="cannot decode row 040") as info:
         fetch(marked)
     assert info.value is not None  # the traceback (and its frames) stay alive here
     assert len(marked()) == 60
@@ -211,7 +200,7 @@ def test_a_failed_decode_raises_its_error_and_frees_the_connection(marked, fetch
 def test_large_values_decode_on_the_pool(marked):
     marked.insert({"id": i, "data": payload(i, large=i < 4)} for i in range(8))
     _FailsWhenMarked.threads.clear()
-    with threads(4):
+    with codec_threads(4):
         got = marked.to_dicts(order_by="id")
     assert [row["data"] for row in got] == [payload(i, large=i < 4) for i in range(8)]
     on_pool = any(name.startswith("dj-codec") for name in _FailsWhenMarked.threads)
@@ -232,7 +221,7 @@ def test_small_and_large_runs_keep_their_order(marked, monkeypatch, batch_bytes,
     monkeypatch.setattr(reader, "AHEAD_BYTES", ahead_bytes)
     large = [i for i in range(50) if 10 <= i < 20 or 30 <= i < 33 or i == 45]
     marked.insert({"id": i, "data": payload(i, large=i in large)} for i in range(50))
-    with threads(4):
+    with codec_threads(4):
         dicts = marked.to_dicts(order_by="id")
         ids, column = marked.to_arrays("id", "data", order_by="id")
     expected = [payload(i, large=i in large) for i in range(50)]
@@ -248,7 +237,7 @@ def test_closing_the_batches_early_frees_the_connection(marked, monkeypatch):
     query = marked()
     names = query.heading.names
     decoders = reader.column_decoders(query, names)
-    with threads(4):
+    with codec_threads(4):
         batches = reader.read_batches(query, names, decoders, [names.index("data")])
         rows, decoded = next(batches)
         batches.close()
@@ -263,7 +252,7 @@ def test_a_failed_decode_inside_a_transaction_keeps_it(marked):
     result instead of cancelling the statement: the transaction stays open and usable."""
     marked.insert({"id": i, "data": payload(i, large=True, bad=i == 5)} for i in range(30))
     connection = marked.connection
-    with threads(4), connection.transaction:
+    with codec_threads(4), connection.transaction:
         marked.insert1({"id": 100, "data": payload(100, large=False)})
         with pytest.raises(ValueError, match="cannot decode row 005"):
             marked.to_dicts(order_by="id")

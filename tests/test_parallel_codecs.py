@@ -4,24 +4,13 @@ with the bytes and values of the single-threaded path (issue 16)."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import numpy as np
 import pytest
 
 import datajoint as dj
 from datajoint import parallel
-
-
-@contextmanager
-def threads(count: int) -> Iterator[None]:
-    saved = parallel.MAX_WORKERS
-    parallel.MAX_WORKERS = count
-    try:
-        yield
-    finally:
-        parallel.MAX_WORKERS = saved
+from datajoint.testing.fixtures import codec_threads
 
 
 def large_arrays(count: int) -> list[np.ndarray]:
@@ -61,11 +50,11 @@ def test_parallel_insert_stores_the_single_threaded_bytes(blob_tables):
     Stored = blob_tables
     arrays = large_arrays(6)
     rows = [{"id": i, "data": a} for i, a in enumerate(arrays)] + [{"id": 99, "data": None}]
-    with threads(1):
+    with codec_threads(1):
         Stored.insert(rows)
     single = stored_bytes(Stored)
     Stored.delete_quick()
-    with threads(4):
+    with codec_threads(4):
         Stored.insert(rows)
     assert any(t.name.startswith("dj-codec") for t in threading.enumerate())  # the pool ran
     assert stored_bytes(Stored) == single
@@ -77,11 +66,11 @@ def test_parallel_fetch_gives_the_single_threaded_values(blob_tables):
     arrays = large_arrays(5)
     Stored.insert([{"id": i, "data": a} for i, a in enumerate(arrays)])
     Stored.insert1({"id": 9})
-    with threads(4):
+    with codec_threads(4):
         dicts = Stored.to_dicts(order_by="id")
         column = Stored.to_arrays("data", order_by="id")
         listed = list(Stored)
-    with threads(1):
+    with codec_threads(1):
         single = Stored.to_dicts(order_by="id")
     for got in (dicts, single, sorted(listed, key=lambda r: r["id"])):
         assert [r["id"] for r in got] == [0, 1, 2, 3, 4, 9]
@@ -98,12 +87,12 @@ def test_the_pool_is_used_only_for_several_large_values(monkeypatch):
     """Small rows pay nothing: one large value, or many small ones, stay on the caller's
     thread."""
     size = parallel.LARGE_VALUE
-    with threads(4):
+    with codec_threads(4):
         assert parallel.worth_parallel([np.zeros(size // 8), np.zeros(size // 8)])
         assert not parallel.worth_parallel([np.zeros(size // 8), np.zeros(10)])
         assert not parallel.worth_parallel([b"x" * 100] * 1000)
         assert parallel.worth_parallel([b"x" * size, memoryview(b"y" * size)])
-    with threads(1):
+    with codec_threads(1):
         assert not parallel.worth_parallel([np.zeros(size // 8)] * 4)
 
 
@@ -136,7 +125,7 @@ def test_a_codec_not_declared_concurrent_runs_on_one_thread(dj_schema):
 
     arrays = large_arrays(4)
     _ThreadRecording.threads.clear()
-    with threads(4):
+    with codec_threads(4):
         Recorded.insert([{"id": i, "data": a} for i, a in enumerate(arrays)])
         fetched = Recorded.to_dicts(order_by="id")
     assert _ThreadRecording.threads == {threading.get_ident()}

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .. import parallel
 from ..connection import Connection
 from . import servers
 
@@ -51,6 +52,18 @@ def end_session(conn: Connection, other: Connection | None = None) -> None:
     finally:
         if other is None:
             session.close()
+
+
+@contextmanager
+def codec_threads(count: int) -> Iterator[None]:
+    """At most ``count`` threads for the codec pool while the block runs (1: the single-threaded
+    path, no pool)."""
+    saved = parallel.MAX_WORKERS
+    parallel.MAX_WORKERS = count
+    try:
+        yield
+    finally:
+        parallel.MAX_WORKERS = saved
 
 
 def unique_schema_name(prefix: str = "djtest") -> str:
