@@ -27,13 +27,12 @@ import json
 import statistics
 import subprocess
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from harness import per_backend, raw_rows, times_of
+from harness import blob_codec_times, per_backend, raw_rows, times_of
 
 import datajoint as dj
 from datajoint.testing import servers
@@ -194,14 +193,7 @@ def bench_backend(
 ) -> dict:
     conn = make_connection(backend, Path(tempfile.mkdtemp()) / "bench.sqlite3")
     arrays = make_arrays(n_rows, mb, data)
-    codec = dj.get_codec("blob")
-    start = time.perf_counter()
-    packed = [codec.encode(a) for a in arrays]
-    pack_s = time.perf_counter() - start
-    start = time.perf_counter()
-    for b in packed:
-        codec.decode(b)
-    unpack_s = time.perf_counter() - start
+    packed, pack_s, unpack_s = blob_codec_times(arrays)
     total_mb = sum(map(len, packed)) / 2**20
     rows = [(i, b) for i, b in enumerate(packed)]
     dicts = [{"id": i, "data": a} for i, a in enumerate(arrays)]

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from harness import best_of, per_backend, raw_rows
+from harness import best_of, blob_codec_times, per_backend, raw_rows
 
 import datajoint as dj
 from datajoint import decode, parallel, storage
@@ -116,14 +116,7 @@ def bench_backend(
 ) -> dict:
     conn = make_connection(backend, Path(tempfile.mkdtemp()) / "bench.sqlite3")
     arrays = make_arrays(n_rows, kb)
-    blob = dj.get_codec("blob")
-    start = time.perf_counter()
-    packed = [blob.encode(a) for a in arrays]
-    pack_s = time.perf_counter() - start
-    start = time.perf_counter()
-    for b in packed:
-        blob.decode(b)
-    unpack_s = time.perf_counter() - start
+    packed, pack_s, unpack_s = blob_codec_times(arrays)
     start = time.perf_counter()
     for b in packed:
         hashlib.md5(b).digest()

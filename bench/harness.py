@@ -1,4 +1,5 @@
-"""Shared helpers of the benchmark scripts (not tests): timing and raw-driver reads."""
+"""Shared helpers of the benchmark scripts (not tests): timing, the codec on its own and
+raw-driver reads."""
 
 from __future__ import annotations
 
@@ -35,6 +36,21 @@ def median_of(
     """The median of ``repeat`` timed calls of ``run``: on a machine other work keeps busy,
     steadier than the fastest call."""
     return statistics.median(times_of(repeat, run, setup))
+
+
+def blob_codec_times(arrays: list[Any]) -> tuple[list[bytes], float, float]:
+    """The ``<blob>`` codec alone, on one thread: the packed blobs of ``arrays`` and the
+    seconds spent packing them all and unpacking them all."""
+    import datajoint as dj
+
+    codec = dj.get_codec("blob")
+    start = time.perf_counter()
+    packed = [codec.encode(a) for a in arrays]
+    pack_s = time.perf_counter() - start
+    start = time.perf_counter()
+    for b in packed:
+        codec.decode(b)
+    return packed, pack_s, time.perf_counter() - start
 
 
 def raw_rows(conn: Any, sql: str, params: Any = (), *, as_dict: bool = False) -> list:

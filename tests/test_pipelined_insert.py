@@ -41,7 +41,7 @@ def small_chunks(monkeypatch):
     """Two large values per statement, two cores' worth of threads, nothing packed far ahead."""
     monkeypatch.setattr(insert_module, "MAX_CHUNK_BYTES", 2 * SIZE * 8 + 1000)
     monkeypatch.setattr(parallel, "AHEAD_BYTES", 0)
-    monkeypatch.setattr(parallel.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(parallel, "CORES", 2)
     monkeypatch.setattr(parallel, "MAX_WORKERS", 2)
 
 
@@ -156,7 +156,7 @@ def test_statements_of_values_being_packed_are_small(dj_schema, monkeypatch):
         raw : bytes
         """
 
-    monkeypatch.setattr(parallel.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(parallel, "CORES", 2)
     monkeypatch.setattr(parallel, "MAX_WORKERS", 2)
     row_bytes = 2 * SIZE * 8  # one packed value and one raw value
     monkeypatch.setattr(insert_module, "PIPELINED_CHUNK_BYTES", 3 * row_bytes + 1000)

@@ -16,6 +16,7 @@ differs from what the text format gives.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any, Self
 
@@ -55,13 +56,26 @@ def binary_plan(column_types: Sequence[str]) -> frozenset[int] | None:
     enums = []
     has_bytea = False
     for position, sql_type in enumerate(column_types):
-        base = sql_type.split("(", 1)[0].strip().lower()
+        base = _base_type(sql_type)
         if base == "enum":
             enums.append(position)
         elif base not in SAME_IN_BINARY_TYPES:
             return None
         has_bytea = has_bytea or base == "bytea"
     return frozenset(enums) if has_bytea else None
+
+
+@functools.lru_cache(maxsize=512)
+def read_plan(column_types: tuple[str, ...]) -> tuple[frozenset[int] | None, bool]:
+    """:func:`binary_plan` of ``column_types`` and whether one of them is ``bytea``, kept per
+    tuple of types (a table's fetches repeat the same few)."""
+    plan = binary_plan(column_types)
+    return plan, plan is not None or any(_base_type(t) == "bytea" for t in column_types)
+
+
+def _base_type(sql_type: str) -> str:
+    """A catalog type name without its modifiers: ``numeric(10,2)`` -> ``numeric``."""
+    return sql_type.split("(", 1)[0].strip().lower()
 
 
 def same_as_text(result: PGresult | None, enum_columns: frozenset[int], n_columns: int) -> bool:

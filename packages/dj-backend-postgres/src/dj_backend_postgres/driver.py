@@ -10,6 +10,7 @@ result; a statement started through this driver first finishes such a stream.
 
 from __future__ import annotations
 
+import functools
 import logging
 import weakref
 from collections.abc import Iterable, Sequence
@@ -73,6 +74,14 @@ def tls_kwargs(use_tls: bool | dict | None) -> dict[str, Any]:
     out: dict[str, Any] = {_TLS_KEYS.get(k, k): v for k, v in options.items()}
     out.setdefault("sslmode", "verify-ca" if "sslrootcert" in out else "require")
     return out
+
+
+@functools.cache
+def _row_factory(as_dict: bool) -> Any:
+    """psycopg's dict or tuple row factory (psycopg imported on first use)."""
+    from psycopg.rows import dict_row, tuple_row
+
+    return dict_row if as_dict else tuple_row
 
 
 class PostgresDriver:
@@ -143,11 +152,9 @@ class PostgresDriver:
         Rows are tuples, or dicts keyed by column name when ``as_dict``. A stream left open on the
         connection is finished first.
         """
-        from psycopg.rows import dict_row, tuple_row
-
         if OPEN_STREAMS:
             finish_stream(raw)
-        factory = dict_row if as_dict else tuple_row
+        factory = _row_factory(as_dict)
         if streaming:  # the column types are unknown: they may be bytea
             from .stream import BYTEA_CHUNK_ROWS, StreamCursor, chunk_rows
 
@@ -168,20 +175,15 @@ class PostgresDriver:
         read in psycopg's binary format (:mod:`.binary`); other results as :meth:`cursor` reads
         them. A streaming cursor reads a result with a ``bytea`` column in small chunks.
         """
-        from psycopg.rows import dict_row, tuple_row
+        from .binary import BinaryCursor, read_plan
 
-        from .binary import BinaryCursor, binary_plan
-
-        enum_columns = binary_plan(column_types)
-        factory = dict_row if as_dict else tuple_row
+        enum_columns, has_bytea = read_plan(tuple(column_types))
+        factory = _row_factory(as_dict)
         n_columns = len(column_types)
         if streaming:
             from .stream import BYTEA_CHUNK_ROWS, CHUNK_ROWS, StreamCursor, chunk_rows
 
             finish_stream(raw)
-            has_bytea = enum_columns is not None or any(
-                t.split("(", 1)[0].strip().lower() == "bytea" for t in column_types
-            )
             plan = None if enum_columns is None else (enum_columns, n_columns)
             chunk = chunk_rows(BYTEA_CHUNK_ROWS if has_bytea else CHUNK_ROWS)
             return StreamCursor(raw, plan, chunk, row_factory=factory)

@@ -31,6 +31,8 @@ MIN_LARGE_VALUES = 2
 MAX_WORKERS = 4
 #: threads of the I/O pool (store transfers), whatever the number of cores
 IO_WORKERS = 16
+#: the machine's cores, counted once per process (``os.cpu_count()`` reads the system each call)
+CORES = os.cpu_count() or 1
 
 _lock = threading.Lock()
 _pool: ThreadPoolExecutor | None = None
@@ -41,7 +43,7 @@ _io_pool_pid = 0
 
 def workers() -> int:
     """The pool's size: one thread per core, at most :data:`MAX_WORKERS`."""
-    return min(MAX_WORKERS, os.cpu_count() or 1)
+    return min(MAX_WORKERS, CORES)
 
 
 def value_size(value: Any) -> int:
@@ -97,8 +99,7 @@ def ordered_map(function: Callable[[T], R], items: Iterable[T], *, io: bool = Fa
     cancelled, so nothing keeps writing behind the caller's back. Called from a thread of that
     pool, it runs the calls in the caller's thread (waiting on its own pool could deadlock).
     """
-    prefix = "dj-io" if io else "dj-codec"
-    if threading.current_thread().name.startswith(prefix):
+    if _on_pool("dj-io" if io else "dj-codec"):
         return [function(item) for item in items]
     executor = io_pool() if io else pool()
     context = contextvars.copy_context()
@@ -108,9 +109,7 @@ def ordered_map(function: Callable[[T], R], items: Iterable[T], *, io: bool = Fa
     try:
         return [future.result() for future in futures]
     except BaseException:
-        for future in futures:
-            future.cancel()
-        wait(futures)
+        cancel_and_wait(futures)
         raise
 
 
@@ -147,7 +146,7 @@ class _Pipeline:
         self.submitted = 0
         self.ahead = 0  # input bytes submitted and not collected
         # on a thread of the pool itself, waiting on the pool could deadlock: run inline
-        self.inline = threading.current_thread().name.startswith("dj-codec")
+        self.inline = on_codec_pool()
         self.executor = pool()
         self.context = contextvars.copy_context()
         self.fill(0)
@@ -197,10 +196,14 @@ def pipelined_map(
     return [Pending(run, i) for i in range(len(run.items))]
 
 
+def _on_pool(prefix: str) -> bool:
+    return threading.current_thread().name.startswith(prefix)
+
+
 def on_codec_pool() -> bool:
     """Whether the calling thread is one of the codec pool's (waiting on that pool from one of
     its own threads could deadlock)."""
-    return threading.current_thread().name.startswith("dj-codec")
+    return _on_pool("dj-codec")
 
 
 def submit_in_context(
@@ -219,12 +222,7 @@ def cancel_and_wait(futures: Iterable[Future[Any]]) -> None:
     wait(futures)
 
 
-#: the machine's cores, counted once (``os.cpu_count()`` reads the system on every call)
-_CORES = os.cpu_count() or 1
-
-
 def several_workers() -> bool:
     """Whether the caller may spread work over a codec pool of several threads: ``workers()``
-    above one (the cores counted once per process) and the caller not one of the pool's
-    threads. Cheap enough for every fetch to ask."""
-    return min(MAX_WORKERS, _CORES) >= 2 and not on_codec_pool()
+    above one and the caller not one of the pool's threads. Cheap enough for every fetch."""
+    return workers() >= 2 and not on_codec_pool()

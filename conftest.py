@@ -1,4 +1,4 @@
-"""Fixtures of the dj-storage tests (the same store fixtures as the cross-package tests).
+"""Fixtures shared by every test of the repository (cross-package and per-package).
 
 Object stores (``datajoint.testing.stores``): ``s3_server`` (session: moto over HTTP on
 127.0.0.1), and ``file_store``, ``memory_store``, ``s3_store`` and ``store`` (file and s3), each
