@@ -79,8 +79,9 @@ def key_names(query: Any) -> list[str]:
 
 
 def use_streaming(connection: Any, select: m.Select) -> bool:
-    """Whether ``select`` may be large enough to read through a server-side cursor: the backend
-    has them and the statement has no limit at or below one batch."""
+    """Whether ``select`` may be large enough to read through the backend's streaming cursor:
+    the backend has one (``capabilities.server_side_cursors``) and the statement has no limit at
+    or below one batch."""
     if not connection.dialect.capabilities.server_side_cursors:
         return False
     return select.limit is None or select.limit > BATCH_ROWS
@@ -129,7 +130,7 @@ def row_batches(
     buffered statement (:func:`probe`). ``max_rows`` caps an unlimited
     statement with a bare LIMIT (no ordering: for callers that only count, such as ``fetch1``).
     The cursor is closed when the batches are exhausted or the generator is closed, so a
-    server-side cursor never outlives its fetch.
+    streaming cursor never outlives its fetch.
     """
     select = query.make_select(list(names), max_rows=max_rows)
     connection = query.connection
