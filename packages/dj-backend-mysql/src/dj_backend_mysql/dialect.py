@@ -87,6 +87,7 @@ class MySQLDialect(BaseDialect):
         max_bind_parameters=60000,
         drop_schema_cascades=True,  # DROP DATABASE drops every table in it
         begin_with_query=True,  # one compound statement on MariaDB (see MySQLDriver)
+        chain_transactions=True,
     )
     core_types: ClassVar[dict[str, str]] = {
         "int8": "tinyint",

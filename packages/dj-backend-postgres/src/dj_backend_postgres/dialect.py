@@ -58,6 +58,7 @@ class PostgresDialect(BaseDialect):
         max_bind_parameters=65535,
         copy_rows=True,
         typed_cursors=True,
+        chain_transactions=True,
     )
     core_types: ClassVar[dict[str, str]] = {
         "int8": "smallint",

@@ -104,6 +104,10 @@ class Connection:
         self._raw: Any = None
         self._in_transaction = False
         self._after_transaction: list[Callable[[bool], object]] = []
+        #: inside :meth:`chained_transactions`: a commit opens the next transaction
+        self._chaining = False
+        #: a transaction opened by COMMIT AND CHAIN that no unit of work has taken yet
+        self._idle_chained = False
         self._dependencies: Any = None
         self.connect()
 
@@ -128,7 +132,7 @@ class Connection:
     def connect(self) -> None:
         """Open the session (again)."""
         self._raw = self.backend.driver.connect(self._params())
-        self._in_transaction = False
+        self._in_transaction = self._idle_chained = False
         if not self.backend.driver.ping(self._raw):
             raise errors.LostConnectionError(f"Connection failed {self._where()}")
         self.connection_id = self.backend.driver.connection_id(self._raw)
@@ -208,7 +212,7 @@ class Connection:
             return self._execute(sql, args, as_dict, suppress_warnings, streaming, column_types)
         except errors.LostConnectionError:
             if self._in_transaction:
-                self._in_transaction = False
+                self._in_transaction = self._idle_chained = False
                 self._transaction_ended(False)
                 raise errors.LostConnectionError(
                     "Connection was lost during a transaction."
@@ -353,6 +357,9 @@ class Connection:
         return self._in_transaction
 
     def start_transaction(self) -> None:
+        if self._idle_chained:  # opened by the last commit: nothing to send
+            self._idle_chained = False
+            return
         if self._in_transaction:
             raise errors.DataJointError("Nested connections are not supported.")
         self.query(self.dialect.begin_sql())
@@ -370,8 +377,11 @@ class Connection:
         is closed instead when the connection was lost or an interrupt came mid-reply). When the
         combined send finds the connection lost, the connection is reopened and the pair sent
         once more (unless ``database.reconnect`` is off), as :meth:`query` does for a lone BEGIN:
-        nothing of the lost transaction was seen.
+        nothing of the lost transaction was seen. A transaction that the last commit chained
+        (:meth:`chained_transactions`) is taken as it is: ``sql`` runs as its first statement.
         """
+        if self._idle_chained:
+            return self._query_in_chained(sql, params)
         if self._in_transaction:
             raise errors.DataJointError("Nested connections are not supported.")
         if not self.dialect.capabilities.begin_with_query or self._query_cache is not None:
@@ -405,6 +415,23 @@ class Connection:
             self._undo_begin(error)
             raise
 
+    def _query_in_chained(self, sql: str, params: Sequence[Any]) -> Any:
+        """``sql`` as the first statement of the transaction the last commit chained. The
+        transaction held nothing yet: when the connection turns out lost, the pair is begun
+        anew on a new session, as a lost BEGIN would be."""
+        self._idle_chained = False
+        try:
+            return self.query(sql, params, reconnect=False)
+        except errors.LostConnectionError:
+            if not bool(getattr(self.config.database, "reconnect", True)):
+                raise
+            logger.warning("Reconnecting to the database server.")
+            self.connect()
+            return self.start_transaction_with(sql, params)
+        except BaseException as error:
+            self._undo_begin(error)
+            raise
+
     def _undo_begin(self, error: BaseException) -> None:
         """End the transaction that a failed :meth:`start_transaction_with` opened (or may
         have opened: a rollback without one is harmless)."""
@@ -413,20 +440,65 @@ class Connection:
         unit.rollback(error)
 
     def cancel_transaction(self) -> None:
-        self._in_transaction = False
+        self._in_transaction = self._idle_chained = False
         try:
             self.query(self.dialect.rollback_sql(), reconnect=False)
         finally:
             self._transaction_ended(False)
 
     def commit_transaction(self) -> None:
+        # chained only when nothing waits for the end of the transaction: such callbacks run
+        # outside any transaction
+        chain = self._chaining and not self._after_transaction
         self._in_transaction = False
         try:
-            self.query(self.dialect.commit_sql(), reconnect=False)
+            if chain:
+                self.query(self.dialect.commit_and_chain_sql(), reconnect=False)
+            else:
+                self.query(self.dialect.commit_sql(), reconnect=False)
         except BaseException:
             self._transaction_ended(False)
+            if chain:
+                self._end_chain_quietly()
             raise
+        self._in_transaction = self._idle_chained = chain
         self._transaction_ended(True)
+
+    @contextmanager
+    def chained_transactions(self) -> Iterator[None]:
+        """Within the block, each commit also opens the next transaction (``COMMIT AND
+        CHAIN``), which the next :meth:`start_transaction` or :meth:`start_transaction_with`
+        takes without a BEGIN of its own: a loop of transactions saves one round trip each.
+
+        Between two transactions the connection is inside the chained (still empty) one, so
+        the block must send nothing outside its transactions; a rollback ends the chain until
+        the next commit. The chained transaction left at the end is rolled back. Where the
+        dialect lacks ``capabilities.chain_transactions`` (or the query cache is on) commits
+        are plain.
+        """
+        if (
+            self._chaining
+            or not self.dialect.capabilities.chain_transactions
+            or self._query_cache is not None
+        ):
+            yield
+            return
+        self._chaining = True
+        try:
+            yield
+        finally:
+            self._chaining = False
+            if self._idle_chained:
+                self._end_chain_quietly()
+
+    def _end_chain_quietly(self) -> None:
+        """Roll back the transaction a commit chained (it holds nothing); a failure to do so
+        closes the session, which ends it just the same."""
+        self._in_transaction = self._idle_chained = False
+        try:
+            self.query(self.dialect.rollback_sql(), reconnect=False)
+        except BaseException:
+            self._discard()
 
     def after_transaction(self, callback: Callable[[bool], object]) -> None:
         """Call ``callback(committed)`` once the open transaction has ended: ``True`` after a
@@ -470,7 +542,7 @@ class Connection:
 
     def _discard(self) -> None:
         """Close the session so that the server rolls back whatever it still holds open."""
-        self._in_transaction = False
+        self._in_transaction = self._idle_chained = False
         try:
             self.close()
         except Exception:  # closing a dead connection must not hide the original error

@@ -53,6 +53,10 @@ class Capabilities:
     #: the driver has typed_cursor(): a cursor told the native types of its result's columns,
     #: which may read them in a faster format (else the kernel asks for a plain cursor())
     typed_cursors: bool = False
+    #: ``COMMIT AND CHAIN`` (:meth:`~datajoint.backend.dialect.Dialect.commit_and_chain_sql`):
+    #: commit and open the next transaction in the same statement, saving the next BEGIN's
+    #: round trip
+    chain_transactions: bool = False
 
 
 @dataclass(frozen=True)
@@ -334,6 +338,11 @@ class Dialect(Protocol):
 
     def rollback_sql(self) -> str:
         """The statement rolling a transaction back."""
+        ...
+
+    def commit_and_chain_sql(self) -> str:
+        """The statement committing a transaction and starting the next one, for dialects
+        declaring ``capabilities.chain_transactions``."""
         ...
 
     def savepoint_sql(self, name: str) -> str:

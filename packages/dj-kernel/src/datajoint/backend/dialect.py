@@ -279,6 +279,10 @@ class BaseDialect:
     def rollback_sql(self) -> str:
         return "ROLLBACK"
 
+    def commit_and_chain_sql(self) -> str:
+        """Commit and start the next transaction at once (``capabilities.chain_transactions``)."""
+        return "COMMIT AND CHAIN"
+
     # ---- server time (jobs tables) ---------------------------------------------------------
     def current_timestamp_sql(self, precision: int | None = None) -> str:
         """The server's current time, with ``precision`` fractional-second digits."""

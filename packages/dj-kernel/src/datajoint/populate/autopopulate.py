@@ -4,7 +4,7 @@
 protocol, whether to record job metadata, the jobs table -- so that each key costs only its own
 statements: in direct mode BEGIN, the already-made check and COMMIT (plus the job-metadata UPDATE
 when the table has those columns), BEGIN and the check sent together in one round trip where the
-backend can; with ``reserve_jobs=True`` also the reservation and the job's completion. Workers
+backend can, and no BEGIN at all after a commit that chained the next transaction; with ``reserve_jobs=True`` also the reservation and the job's completion. Workers
 (:mod:`.workers`) run the same per-key step in child processes.
 """
 
@@ -19,7 +19,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -236,7 +236,7 @@ class AutoPopulate:
         else:
             todo = progress_bar(keys, type(self).__name__) if display_progress else keys
             outcomes = (populate_one(run, key) for key in todo)
-        with _inserts_allowed(type(self)):  # once for all keys, not set and reset per key
+        with _inserts_allowed(type(self)), _chained(run, workers):
             for status, entry in outcomes:
                 if status == SUCCESS:
                     success_count += 1
@@ -370,6 +370,16 @@ def _inserts_allowed(cls: type) -> Iterator[None]:
             del cls._allow_insert  # type: ignore[attr-defined]
         else:
             cls._allow_insert = was_allowed  # type: ignore[attr-defined]
+
+
+def _chained(run: PopulateRun, workers: int) -> AbstractContextManager[None]:
+    """Chained transactions (:meth:`~datajoint.connection.Connection.chained_transactions`)
+    for a loop of plain makes in this process without jobs: each commit then opens the next
+    key's transaction, whose first statement is the already-made check. A reservation, or a
+    generator's first pass, must run outside any transaction, and so does not chain."""
+    if workers > 1 or run.jobs is not None or run.generator:
+        return nullcontext()
+    return run.table.connection.chained_transactions()
 
 
 def populate_one(run: PopulateRun, key: dict) -> tuple[str, Any]:
