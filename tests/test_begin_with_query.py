@@ -8,7 +8,7 @@ import pytest
 
 import datajoint as dj
 from datajoint.errors import DataJointError, LostConnectionError
-from datajoint.testing.fixtures import end_session, make_connection
+from datajoint.testing.fixtures import end_session, seen_elsewhere
 
 
 @pytest.fixture
@@ -33,17 +33,6 @@ def exists_sql(table) -> str:
     )
 
 
-def seen_elsewhere(table, item_id: int) -> bool:
-    """Whether another session sees the row: committed, not held in an open transaction."""
-    conn = table.connection
-    other = make_connection(conn.backend.name, conn.conn_info["database_name"])
-    try:
-        sql = f"SELECT COUNT(*) FROM {table.full_table_name} WHERE {other.dialect.quote('item_id')}"
-        return other.query(f"{sql} = {other.dialect.placeholder}", [item_id]).fetchone()[0] == 1
-    finally:
-        other.close()
-
-
 def test_the_query_runs_inside_the_new_transaction(item):
     conn = item.connection
     ended: list[bool] = []
@@ -52,7 +41,7 @@ def test_the_query_runs_inside_the_new_transaction(item):
     assert conn.in_transaction
     conn.after_transaction(ended.append)
     item.insert1({"item_id": 2})
-    assert not seen_elsewhere(item, 2)  # still inside the transaction
+    assert not seen_elsewhere(item, {"item_id": 2})  # still inside the transaction
     conn.cancel_transaction()
     assert ended == [False] and not conn.in_transaction
     assert item.keys() == [{"item_id": 1}]
@@ -60,7 +49,7 @@ def test_the_query_runs_inside_the_new_transaction(item):
     assert bool(cursor.fetchone()[0]) is False
     item.insert1({"item_id": 3})
     conn.commit_transaction()
-    assert seen_elsewhere(item, 3)
+    assert seen_elsewhere(item, {"item_id": 3})
 
 
 def test_values_are_bound_by_the_driver(item):
@@ -82,7 +71,7 @@ def test_a_failing_query_leaves_no_transaction_open(item):
         conn.start_transaction_with(bad, [])
     assert not conn.in_transaction
     item.insert1({"item_id": 5})  # autocommit again: committed at once
-    assert seen_elsewhere(item, 5)
+    assert seen_elsewhere(item, {"item_id": 5})
     cursor = conn.start_transaction_with(exists_sql(item), [5, ""])
     assert bool(cursor.fetchone()[0]) is True
     conn.cancel_transaction()
@@ -145,4 +134,4 @@ def test_an_interrupt_after_begin_ends_the_transaction(item, monkeypatch):
     assert not conn.in_transaction
     assert conn.is_connected is (not conn.backend.requires_server)
     item.insert1({"item_id": 6})  # reconnects where the session was closed
-    assert seen_elsewhere(item, 6)
+    assert seen_elsewhere(item, {"item_id": 6})

@@ -394,11 +394,17 @@ class Connection:
         try:
             return self._begin_with_query(sql, params)
         except errors.LostConnectionError:
-            if not bool(getattr(self.config.database, "reconnect", True)):
+            if not self._reconnected():
                 raise
-            logger.warning("Reconnecting to the database server.")
-            self.connect()
             return self._begin_with_query(sql, params)
+
+    def _reconnected(self) -> bool:
+        """Reopen a session found lost, unless ``database.reconnect`` is off (then False)."""
+        if not bool(getattr(self.config.database, "reconnect", True)):
+            return False
+        logger.warning("Reconnecting to the database server.")
+        self.connect()
+        return True
 
     def _begin_with_query(self, sql: str, params: Sequence[Any]) -> Any:
         """The combined send of :meth:`start_transaction_with`: one round trip to the server."""
@@ -423,10 +429,8 @@ class Connection:
         try:
             return self.query(sql, params, reconnect=False)
         except errors.LostConnectionError:
-            if not bool(getattr(self.config.database, "reconnect", True)):
+            if not self._reconnected():
                 raise
-            logger.warning("Reconnecting to the database server.")
-            self.connect()
             return self.start_transaction_with(sql, params)
         except BaseException as error:
             self._undo_begin(error)

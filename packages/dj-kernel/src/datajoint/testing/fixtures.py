@@ -7,7 +7,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .. import parallel
 from ..connection import Connection
@@ -52,6 +52,20 @@ def end_session(conn: Connection, other: Connection | None = None) -> None:
     finally:
         if other is None:
             session.close()
+
+
+def seen_elsewhere(table: Any, key: dict[str, Any]) -> bool:
+    """Whether a new session sees a row of ``table`` matching ``key``: committed, not held in
+    an open transaction of the table's connection (the same file for sqlite)."""
+    conn = table.connection
+    other = make_connection(conn.backend.name, conn.conn_info["database_name"])
+    try:
+        d = other.dialect
+        where = " AND ".join(f"{d.quote(name)} = {d.placeholder}" for name in key)
+        sql = f"SELECT COUNT(*) FROM {table.full_table_name} WHERE {where}"
+        return other.query(sql, list(key.values())).fetchone()[0] > 0
+    finally:
+        other.close()
 
 
 @contextmanager
