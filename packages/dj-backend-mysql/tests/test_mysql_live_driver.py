@@ -159,3 +159,47 @@ def test_access_error(backend: Backend, run: Run, db: str) -> None:
             backend.driver.close(conn)
     finally:
         run(f"DROP USER IF EXISTS '{user}'@'%%'", [])
+
+
+def test_large_bytes_statements(backend: Backend, run: Run, raw: Any, db: str) -> None:
+    """A statement binding a large bytes value is built as bytes: every byte value arrives
+    intact beside strings with quotes, percent signs and non-ASCII text, numbers and NULL, in
+    every cursor kind; a wrong number of values is pymysql's ProgrammingError as before."""
+    from dj_backend_mysql.driver import LARGE_BYTES, bytes_statement
+
+    spec = TableSpec(
+        db,
+        "big",
+        (
+            ColumnSpec("i", "int"),
+            ColumnSpec("data", "longblob", nullable=True),
+            ColumnSpec("note", "varchar(64)", nullable=True),
+            ColumnSpec("x", "double", nullable=True),
+        ),
+        ("i",),
+    )
+    for sql in backend.dialect.create_table_sql(spec):
+        run(sql, [])
+    every_byte = bytes(range(256)) * (LARGE_BYTES // 256 + 1)
+    rows = [
+        (1, every_byte, 'it\'s 100% \\ "ünïcode" %s %%', 1.5),
+        (2, bytearray(b"\x00'\\" * LARGE_BYTES), None, None),
+        (3, b"small", "%(name)s", -0.0),
+    ]
+    insert = f"INSERT INTO `{db}`.`big` VALUES (%s, %s, %s, %s), (%s, %s, %s, %s), (%s, %s, %s, %s)"
+    params = [v for row in rows for v in row]
+    statement = bytes_statement(raw, insert, params)
+    assert statement.startswith(b"INSERT INTO") and b"X'0001" in statement
+    with backend.driver.cursor(raw) as cur:
+        assert cur.execute(insert, params) == 3
+    for streaming in (False, True):
+        with backend.driver.cursor(raw, streaming=streaming) as cur:
+            cur.execute(f"SELECT i, data, note, x FROM `{db}`.`big` ORDER BY i")
+            got = list(cur)
+        assert [tuple(r) for r in got] == [
+            (1, every_byte, rows[0][2], 1.5),
+            (2, bytes(rows[1][1]), None, None),
+            (3, b"small", "%(name)s", -0.0),
+        ]
+    with backend.driver.cursor(raw) as cur, pytest.raises(pymysql.err.ProgrammingError):
+        cur.execute(f"SELECT %s, %s FROM `{db}`.`big`", [every_byte])

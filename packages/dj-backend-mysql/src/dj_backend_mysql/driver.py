@@ -7,6 +7,7 @@ empty), so every statement -- DDL included -- follows one rule: a literal ``%`` 
 
 from __future__ import annotations
 
+import binascii
 import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -32,11 +33,45 @@ CR_SSL_CONNECTION_ERROR = 2026
 _DEFAULT_TLS: dict[str, Any] = {"check_hostname": False, "verify_mode": False}
 
 
+#: a statement binding a bytes value at least this long is built as bytes (:func:`bytes_statement`)
+LARGE_BYTES = 1 << 16
+
+
+def bytes_statement(connection: Any, query: str, args: Sequence[Any]) -> bytes:
+    """The statement for ``query % args``, built as bytes.
+
+    pymysql escapes a bytes value into a ``str``, formats it into the statement and encodes the
+    whole text: several copies of a literal twice the value's size. Here each bytes value becomes
+    a hex literal made as bytes (``binascii.hexlify``; the server reads it as the same bytes) and
+    only the other values go through pymysql's own escaping, each encoded as pymysql encodes a
+    statement: about half the client time for large ``<blob>`` inserts."""
+    encoding = connection.encoding
+    escape = connection.escape
+    parts = tuple(
+        b"X'" + binascii.hexlify(value) + b"'"
+        if type(value) in (bytes, bytearray)
+        else escape(value).encode(encoding, "surrogateescape")
+        for value in args
+    )
+    try:
+        return query.encode(encoding, "surrogateescape") % parts
+    except TypeError as error:  # a placeholder count that does not match, as pymysql reports
+        raise pymysql.err.ProgrammingError(str(error)) from None
+
+
+def _has_large_bytes(args: Sequence[Any]) -> bool:
+    return any(type(v) in (bytes, bytearray) and len(v) >= LARGE_BYTES for v in args)
+
+
 class _Interpolating:
-    """Cursor mixin: ``execute(sql)`` interpolates like ``execute(sql, ())``."""
+    """Cursor mixin: ``execute(sql)`` interpolates like ``execute(sql, ())``; a statement with
+    a large bytes value is built as bytes (:func:`bytes_statement`)."""
 
     def execute(self, query: str, args: Any = None) -> int:
         """Execute ``query``, always interpolating ``args`` (None counts as no arguments)."""
+        if type(args) in (list, tuple) and _has_large_bytes(args):
+            statement = bytes_statement(self._get_db(), query, args)  # type: ignore[attr-defined]
+            return super().execute(statement, None)  # type: ignore[misc]  # sent as it is
         return super().execute(query, () if args is None else args)  # type: ignore[misc]
 
 
