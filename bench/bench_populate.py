@@ -13,7 +13,8 @@ one row. Measured, best of ``--repeat`` with the two sides alternating:
 Prints JSON: seconds, milliseconds per key, the ratio DataJoint / raw of the best times and the
 median of the ratios of each repeat (the two sides timed back to back, so that a busy machine
 slows both alike), and the round trips per key besides the make's own (the make itself sends
-its SELECT and INSERT; BEGIN sent with the already-made check counts once).
+its SELECT and INSERT; BEGIN sent with the already-made check counts once; after a commit that
+chains the next transaction, as in direct mode on MySQL/MariaDB and PostgreSQL, no BEGIN is sent).
 """
 
 from __future__ import annotations
