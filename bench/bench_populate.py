@@ -1,6 +1,7 @@
 """populate() beside the same work written with the raw driver, per backend, in the same run.
 
-Not a test: ``.venv/bin/python bench/bench_populate.py [--backends a,b] [--keys N] [--repeat N]``.
+Not a test: ``.venv/bin/python bench/bench_populate.py [--backends a,b] [--keys N] [--repeat N]
+[--slices N]``.
 
 The table has ``--keys`` (default 2,000) parent rows; its make fetches its parent row and inserts
 one row. Measured, best of ``--repeat`` with the two sides alternating:
@@ -10,9 +11,11 @@ one row. Measured, best of ``--repeat`` with the two sides alternating:
   raw pattern plus the conditional ``UPDATE`` that reserves a job row (jobs filled untimed on both
   sides).
 
-Prints JSON: seconds, milliseconds per key, the ratio DataJoint / raw of the best times and the
-median of the ratios of each repeat (the two sides timed back to back, so that a busy machine
-slows both alike), and the round trips per key besides the make's own (the make itself sends
+Each repeat takes the keys in ``--slices`` (default 8) consecutive ranges and times the two sides
+slice by slice, alternating who goes first (DataJoint: one ``populate()`` call restricted to the
+slice, its per-call queries included), so that a machine whose speed drifts within seconds slows
+both alike. Prints JSON: seconds, milliseconds per key, the ratio DataJoint / raw of the best
+times and the median of the ratios of each repeat, and the round trips per key besides the make's own (the make itself sends
 its SELECT and INSERT; BEGIN sent with the already-made check counts once; after a commit that
 chains the next transaction, as in direct mode on MySQL/MariaDB and PostgreSQL, no BEGIN is sent).
 """
@@ -20,6 +23,8 @@ chains the next transaction, as in direct mode on MySQL/MariaDB and PostgreSQL, 
 from __future__ import annotations
 
 import argparse
+import functools
+import itertools
 import json
 import statistics
 import tempfile
@@ -130,29 +135,42 @@ def raw_populate(conn, tables: dict[str, str], keys: list[int], reserve: bool) -
         cursor.execute(commit)
 
 
-def compare(repeat: int, dj_setup, dj_run, raw_setup, raw_run) -> tuple[float, float, float]:
-    """Best of ``repeat`` per side, alternating who goes first so a busy machine slows both,
-    and the median of the ``repeat`` ratios DataJoint / raw."""
+def timed(run: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    run()
+    return time.perf_counter() - start
+
+
+def compare(
+    repeat: int,
+    dj_setup: Callable[[], None],
+    dj_slices: list[Callable[[], object]],
+    raw_setup: Callable[[], None],
+    raw_slices: list[Callable[[], object]],
+) -> tuple[float, float, float]:
+    """Best of ``repeat`` per side and the median of the ``repeat`` ratios DataJoint / raw.
+
+    Each repeat sets both sides up (untimed), then times them slice by slice, alternating who
+    goes first, and adds up each side's slices."""
     dj_times, raw_times = [], []
-
-    def timed(setup: Callable[[], None], run: Callable[[], object]) -> float:
-        setup()
-        start = time.perf_counter()
-        run()
-        return time.perf_counter() - start
-
     for i in range(repeat):
-        if i % 2:
-            raw_times.append(timed(raw_setup, raw_run))
-            dj_times.append(timed(dj_setup, dj_run))
-        else:
-            dj_times.append(timed(dj_setup, dj_run))
-            raw_times.append(timed(raw_setup, raw_run))
+        dj_setup()
+        raw_setup()
+        dj_total = raw_total = 0.0
+        for j, (dj_run, raw_run) in enumerate(zip(dj_slices, raw_slices, strict=True)):
+            if (i + j) % 2:
+                raw_total += timed(raw_run)
+                dj_total += timed(dj_run)
+            else:
+                dj_total += timed(dj_run)
+                raw_total += timed(raw_run)
+        dj_times.append(dj_total)
+        raw_times.append(raw_total)
     ratios = [d / r for d, r in zip(dj_times, raw_times, strict=True)]
     return min(dj_times), min(raw_times), statistics.median(ratios)
 
 
-def bench_backend(backend: str, n_keys: int, repeat: int) -> dict:
+def bench_backend(backend: str, n_keys: int, repeat: int, slices: int) -> dict:
     conn = make_connection(backend, Path(tempfile.mkdtemp()) / "bench.sqlite3")
     counter = StatementCounter(conn)
     try:
@@ -165,6 +183,8 @@ def bench_backend(backend: str, n_keys: int, repeat: int) -> dict:
                 "job": RawJob.full_table_name,
             }
             keys = list(range(n_keys))
+            bounds = [n_keys * j // slices for j in range(slices + 1)]
+            ranges = [(a, b) for a, b in itertools.pairwise(bounds) if b > a]
             jobs = Child.jobs
             results = {}
 
@@ -188,12 +208,21 @@ def bench_backend(backend: str, n_keys: int, repeat: int) -> dict:
                 return run
 
             for mode, reserve in (("direct", False), ("reserve", True)):
+                dj_slices = [
+                    functools.partial(
+                        Child.populate,
+                        f"parent_id >= {a} AND parent_id < {b}",
+                        reserve_jobs=reserve,
+                        refresh=False,
+                    )
+                    for a, b in ranges
+                ]
+                raw_slices = [
+                    functools.partial(raw_populate, conn, tables, keys[a:b], reserve)
+                    for a, b in ranges
+                ]
                 dj_time, raw_time, median_ratio = compare(
-                    repeat,
-                    clear_dj(reserve),
-                    lambda reserve=reserve: Child.populate(reserve_jobs=reserve, refresh=False),
-                    clear_raw(reserve),
-                    lambda reserve=reserve: raw_populate(conn, tables, keys, reserve),
+                    repeat, clear_dj(reserve), dj_slices, clear_raw(reserve), raw_slices
                 )
                 assert len(Child()) == len(RawChild()) == n_keys
                 results[mode] = {
@@ -216,10 +245,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--keys", type=int, default=2000)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--slices", type=int, default=8)
     parser.add_argument("--backends", default=",".join(servers.selected_backends()))
     args = parser.parse_args()
     dj.config["safemode"] = False
-    results = per_backend(args.backends, lambda b: bench_backend(b, args.keys, args.repeat))
+    results = per_backend(
+        args.backends, lambda b: bench_backend(b, args.keys, args.repeat, args.slices)
+    )
     print(json.dumps(results, indent=2))
 
 
