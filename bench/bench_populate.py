@@ -28,11 +28,10 @@ import itertools
 import json
 import statistics
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 
-from harness import per_backend
+from harness import per_backend, timed
 
 import datajoint as dj
 from datajoint.testing import servers
@@ -133,12 +132,6 @@ def raw_populate(conn, tables: dict[str, str], keys: list[int], reserve: bool) -
         (value,) = cursor.fetchone()
         cursor.execute(insert, [key, 2 * value])
         cursor.execute(commit)
-
-
-def timed(run: Callable[[], object]) -> float:
-    start = time.perf_counter()
-    run()
-    return time.perf_counter() - start
 
 
 def compare(

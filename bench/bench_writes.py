@@ -18,9 +18,10 @@ from __future__ import annotations
 import argparse
 import json
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
+
+from harness import timed
 
 import datajoint as dj
 from datajoint.testing import servers
@@ -38,13 +39,6 @@ c : varchar(32)
 FAN_OUT = (50, 10, 10, 9)
 
 
-def timed(setup: Callable[[], None], run: Callable[[], object]) -> float:
-    setup()
-    start = time.perf_counter()
-    run()
-    return time.perf_counter() - start
-
-
 def compare(
     repeat: int,
     dj_setup: Callable[[], None],
@@ -57,11 +51,11 @@ def compare(
     dj_times, raw_times = [], []
     for i in range(repeat):
         if i % 2:
-            raw_times.append(timed(raw_setup, raw_run))
-            dj_times.append(timed(dj_setup, dj_run))
+            raw_times.append(timed(raw_run, raw_setup))
+            dj_times.append(timed(dj_run, dj_setup))
         else:
-            dj_times.append(timed(dj_setup, dj_run))
-            raw_times.append(timed(raw_setup, raw_run))
+            dj_times.append(timed(dj_run, dj_setup))
+            raw_times.append(timed(raw_run, raw_setup))
     dj_time, raw_time = min(dj_times), min(raw_times)
     return {"datajoint": dj_time, "raw": raw_time, "ratio": dj_time / raw_time}
 

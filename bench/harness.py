@@ -9,18 +9,20 @@ from collections.abc import Callable
 from typing import Any
 
 
+def timed(run: Callable[[], object], setup: Callable[[], object] | None = None) -> float:
+    """Seconds of one call of ``run`` (``setup`` runs untimed before it)."""
+    if setup is not None:
+        setup()
+    start = time.perf_counter()
+    run()
+    return time.perf_counter() - start
+
+
 def times_of(
     repeat: int, run: Callable[[], object], setup: Callable[[], object] | None = None
 ) -> list[float]:
     """Seconds of each of ``repeat`` timed calls of ``run`` (``setup`` runs untimed before each)."""
-    times = []
-    for _ in range(repeat):
-        if setup is not None:
-            setup()
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return times
+    return [timed(run, setup) for _ in range(repeat)]
 
 
 def best_of(
