@@ -26,6 +26,22 @@ def test_lost_connection_inside_a_transaction_raises(dj_connection):
     assert dj_connection.query("SELECT 1").fetchone()[0] == 1
 
 
+def test_transient_statements_share_one_cursor(dj_connection):
+    """``query(..., transient=True)`` may reuse the connection's kept cursor; a cursor handed out
+    without it stays the caller's, whatever runs after it; a new session gets a new cursor."""
+    conn = dj_connection
+    first = conn.query("SELECT 1", transient=True)
+    assert first.fetchone()[0] == 1
+    held = conn.query("SELECT 2")  # the caller's own cursor
+    second = conn.query("SELECT 3", transient=True)
+    assert second is first and second.fetchone()[0] == 3
+    assert held is not first and held.fetchone()[0] == 2
+    assert conn.query("SELECT 4", as_dict=True, transient=True) is not first  # other kinds: new
+    end_session(conn)
+    again = conn.query("SELECT 5", transient=True)  # reconnected: the old cursor is not reused
+    assert again is not first and again.fetchone()[0] == 5
+
+
 def test_no_reconnect_when_disabled(dj_connection):
     end_session(dj_connection)
     with pytest.raises(LostConnectionError):

@@ -77,6 +77,8 @@ class Connection:
         self.dialect = self.backend.dialect
         #: the driver's cursor factory, read once: every statement needs one
         self._new_cursor = self.backend.driver.cursor
+        #: (session, cursor) handed out again for transient statements (see :meth:`query`)
+        self._transient: tuple[Any, Any] | None = None
         if self.backend.requires_server:
             host = host if host is not None else db.host
             # "h:port" overrides the port, also in database.host (`dj --host h:port`, SPEC §11)
@@ -133,6 +135,7 @@ class Connection:
         """Open the session (again)."""
         self._raw = self.backend.driver.connect(self._params())
         self._in_transaction = self._idle_chained = False
+        self._transient = None
         if not self.backend.driver.ping(self._raw):
             raise errors.LostConnectionError(f"Connection failed {self._where()}")
         self.connection_id = self.backend.driver.connection_id(self._raw)
@@ -197,19 +200,25 @@ class Connection:
         reconnect: bool | None = None,
         streaming: bool = False,
         column_types: Sequence[str] | None = None,
+        transient: bool = False,
     ) -> Any:
         """Execute one statement with bound ``args`` and return the driver's cursor.
 
         A dialect's :class:`~datajoint.backend.contract.Statement` brings its own parameters.
         ``column_types`` (the native types of a SELECT's result columns) asks the driver for its
         ``typed_cursor()`` where the dialect declares ``capabilities.typed_cursors``.
+        ``transient=True`` promises that the caller is done with the cursor (its row count, its
+        one row) before the connection's next statement: the connection may then run the
+        statement on a cursor it keeps, instead of creating one per statement.
         """
         if not args and isinstance(sql, Statement):
             args = sql.params
         if self._query_cache is not None:
             return self._cached_query(sql, args, as_dict)
         try:
-            return self._execute(sql, args, as_dict, suppress_warnings, streaming, column_types)
+            return self._execute(
+                sql, args, as_dict, suppress_warnings, streaming, column_types, transient
+            )
         except errors.LostConnectionError:
             if self._in_transaction:
                 self._in_transaction = self._idle_chained = False
@@ -223,7 +232,9 @@ class Connection:
                 raise
             logger.warning("Reconnecting to the database server.")
             self.connect()
-            return self._execute(sql, args, as_dict, suppress_warnings, streaming, column_types)
+            return self._execute(
+                sql, args, as_dict, suppress_warnings, streaming, column_types, transient
+            )
 
     def _execute(
         self,
@@ -233,12 +244,20 @@ class Connection:
         suppress_warnings: bool,
         streaming: bool,
         column_types: Sequence[str] | None = None,
+        transient: bool = False,
     ) -> Any:
         if self._raw is None:
             raise errors.LostConnectionError("Server connection lost", "the connection is closed")
         # a plain try (not _translated_errors): this runs for every statement
         try:
-            if column_types is None or not self.dialect.capabilities.typed_cursors:
+            if transient and not (as_dict or streaming):
+                kept = self._transient
+                if kept is not None and kept[0] is self._raw:
+                    cursor = kept[1]
+                else:
+                    cursor = self._new_cursor(self._raw)
+                    self._transient = (self._raw, cursor)
+            elif column_types is None or not self.dialect.capabilities.typed_cursors:
                 cursor = self._new_cursor(self._raw, as_dict=as_dict, streaming=streaming)
             else:
                 driver = cast(TypedCursorDriver, self.backend.driver)  # capabilities.typed_cursors
@@ -362,7 +381,7 @@ class Connection:
             return
         if self._in_transaction:
             raise errors.DataJointError("Nested connections are not supported.")
-        self.query(self.dialect.begin_sql())
+        self.query(self.dialect.begin_sql(), transient=True)
         self._in_transaction = True
 
     def start_transaction_with(self, sql: str, params: Sequence[Any] = ()) -> Any:
@@ -446,7 +465,7 @@ class Connection:
     def cancel_transaction(self) -> None:
         self._in_transaction = self._idle_chained = False
         try:
-            self.query(self.dialect.rollback_sql(), reconnect=False)
+            self.query(self.dialect.rollback_sql(), reconnect=False, transient=True)
         finally:
             self._transaction_ended(False)
 
@@ -457,9 +476,9 @@ class Connection:
         self._in_transaction = False
         try:
             if chain:
-                self.query(self.dialect.commit_and_chain_sql(), reconnect=False)
+                self.query(self.dialect.commit_and_chain_sql(), reconnect=False, transient=True)
             else:
-                self.query(self.dialect.commit_sql(), reconnect=False)
+                self.query(self.dialect.commit_sql(), reconnect=False, transient=True)
         except BaseException:
             self._transaction_ended(False)
             if chain:
@@ -500,7 +519,7 @@ class Connection:
         closes the session, which ends it just the same."""
         self._in_transaction = self._idle_chained = False
         try:
-            self.query(self.dialect.rollback_sql(), reconnect=False)
+            self.query(self.dialect.rollback_sql(), reconnect=False, transient=True)
         except BaseException:
             self._discard()
 
@@ -623,7 +642,9 @@ class UnitOfWork:
         if self.mode == "transaction":
             self.conn.start_transaction()
         elif self.mode == "savepoint":
-            self.conn.query(self.conn.dialect.savepoint_sql(self.name), reconnect=False)
+            self.conn.query(
+                self.conn.dialect.savepoint_sql(self.name), reconnect=False, transient=True
+            )
         self.open = True
 
     def begin_with(self, sql: str, params: Sequence[Any] = ()) -> Any:
@@ -641,7 +662,9 @@ class UnitOfWork:
         if self.mode == "transaction":
             self.conn.commit_transaction()
         elif self.mode == "savepoint":
-            self.conn.query(self.conn.dialect.release_savepoint_sql(self.name), reconnect=False)
+            self.conn.query(
+                self.conn.dialect.release_savepoint_sql(self.name), reconnect=False, transient=True
+            )
 
     def rollback(self, error: BaseException | None = None) -> None:
         """Undo everything since :meth:`begin`; with ``error``, note on it what happened."""
@@ -666,7 +689,11 @@ class UnitOfWork:
         if self.mode == "transaction":
             self.conn.cancel_transaction()
         else:
-            self.conn.query(self.conn.dialect.rollback_to_savepoint_sql(self.name), reconnect=False)
+            self.conn.query(
+                self.conn.dialect.rollback_to_savepoint_sql(self.name),
+                reconnect=False,
+                transient=True,
+            )
 
     def _untrusted(self, error: BaseException) -> bool:
         """Whether the connection cannot be trusted to undo the work by itself."""

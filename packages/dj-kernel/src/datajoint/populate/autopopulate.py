@@ -345,7 +345,7 @@ class MadeCheck:
         values = self.values(key)
         if values is None or self.sql is None:
             return bool(self.table & key)
-        return bool(self.connection.query(self.sql, values).fetchone()[0])
+        return bool(self.connection.query(self.sql, values, transient=True).fetchone()[0])
 
     def begin(self, unit: UnitOfWork, key: dict) -> bool:
         """Begin ``unit``'s transaction and check ``key`` inside it: the BEGIN and the compiled
@@ -460,7 +460,7 @@ def _record_job_metadata(
         [(c, dialect.placeholder) for c in JOB_METADATA_COLUMNS],
         where_sql,
     )
-    conn.query(sql, [started, duration, version[:64], *where_params])
+    conn.query(sql, [started, duration, version[:64], *where_params], transient=True)
 
 
 def _job_version(config: Any) -> str:

@@ -311,7 +311,7 @@ class Job(FreeTable):
             ]
             reserver = self._reserver = (pid, conn.connection_id, values)
         params = [*reserver[2], *statements.key_params(key), "pending"]
-        return conn.query(statements.reserve, params).rowcount == 1
+        return conn.query(statements.reserve, params, transient=True).rowcount == 1
 
     def complete(self, key: Mapping[str, Any], duration: float | None = None) -> None:
         """The key's make succeeded: with ``jobs.keep_completed`` the job becomes 'success'
@@ -325,9 +325,11 @@ class Job(FreeTable):
         key_params = statements.key_params(key)
         if keep:
             duration = None if duration is None else float(duration)
-            self.connection.query(statements.complete, ["success", duration, *key_params])
+            self.connection.query(
+                statements.complete, ["success", duration, *key_params], transient=True
+            )
         else:
-            self.connection.query(statements.delete, key_params)
+            self.connection.query(statements.delete, key_params, transient=True)
 
     def error(
         self, key: Mapping[str, Any], error_message: str, error_stack: str | None = None

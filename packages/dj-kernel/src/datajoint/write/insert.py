@@ -478,7 +478,7 @@ def _execute_chunk(
                 params = list(rows[0])
             else:
                 params = list(itertools.chain.from_iterable(rows))
-            conn.query(sql, params)
+            conn.query(sql, params, transient=True)
         except DataError as error:
             raise data_error(error, target.full_name, target.known, columns, rows) from (
                 error.__cause__ or error
