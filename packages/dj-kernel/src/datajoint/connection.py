@@ -226,12 +226,8 @@ class Connection:
                 raise errors.LostConnectionError(
                     "Connection was lost during a transaction."
                 ) from None
-            if reconnect is None:  # read only when needed: the hot path touches no settings
-                reconnect = bool(getattr(self.config.database, "reconnect", True))
-            if not reconnect:
+            if not self._reconnected(reconnect):
                 raise
-            logger.warning("Reconnecting to the database server.")
-            self.connect()
             return self._execute(
                 sql, args, as_dict, suppress_warnings, streaming, column_types, transient
             )
@@ -417,9 +413,13 @@ class Connection:
                 raise
             return self._begin_with_query(sql, params)
 
-    def _reconnected(self) -> bool:
-        """Reopen a session found lost, unless ``database.reconnect`` is off (then False)."""
-        if not bool(getattr(self.config.database, "reconnect", True)):
+    def _reconnected(self, allowed: bool | None = None) -> bool:
+        """Reopen a session found lost, unless ``allowed`` is False or, when it is None,
+        ``database.reconnect`` is off (then False). The setting is read only here: the hot path
+        touches no settings."""
+        if allowed is None:
+            allowed = bool(getattr(self.config.database, "reconnect", True))
+        if not allowed:
             return False
         logger.warning("Reconnecting to the database server.")
         self.connect()
@@ -474,11 +474,9 @@ class Connection:
         # outside any transaction
         chain = self._chaining and not self._after_transaction
         self._in_transaction = False
+        sql = self.dialect.commit_and_chain_sql() if chain else self.dialect.commit_sql()
         try:
-            if chain:
-                self.query(self.dialect.commit_and_chain_sql(), reconnect=False, transient=True)
-            else:
-                self.query(self.dialect.commit_sql(), reconnect=False, transient=True)
+            self.query(sql, reconnect=False, transient=True)
         except BaseException:
             self._transaction_ended(False)
             if chain:

@@ -3,9 +3,10 @@
 ``populate()`` prepares everything once per call -- the key source, the list of keys, the make
 protocol, whether to record job metadata, the jobs table -- so that each key costs only its own
 statements: in direct mode BEGIN, the already-made check and COMMIT (plus the job-metadata UPDATE
-when the table has those columns), BEGIN and the check sent together in one round trip where the
-backend can, and no BEGIN at all after a commit that chained the next transaction; with ``reserve_jobs=True`` also the reservation and the job's completion. Workers
-(:mod:`.workers`) run the same per-key step in child processes.
+when the table has those columns) -- no BEGIN at all after a commit that chained the next
+transaction, and BEGIN sent with the check in one round trip where the backend can; with
+``reserve_jobs=True`` also the reservation and the job's completion. Workers (:mod:`.workers`)
+run the same per-key step in child processes.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from __future__ import annotations
 import datetime
 import functools
 import logging
-import os
 import signal
 import threading
 import time
@@ -28,6 +28,7 @@ from ..algebra.conditions import AndList
 from ..algebra.expression import QueryExpression, next_alias
 from ..connection import UnitOfWork
 from ..errors import DataJointError
+from ..parallel import CORES
 from ..values import pass_through
 from ..write.provenance import make_context
 from .make import make_callable, require_make, run_generator_make, three_part_make
@@ -226,7 +227,7 @@ class AutoPopulate:
         self, run: PopulateRun, keys: list[dict], processes: int, display_progress: bool
     ) -> dict[str, Any]:
         success_count, error_list = 0, []
-        workers = min(max(int(processes), 1), len(keys), os.cpu_count() or 1)
+        workers = min(max(int(processes), 1), len(keys), CORES)
         if workers > 1:
             from .workers import populate_in_pool
 
