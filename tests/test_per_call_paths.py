@@ -4,6 +4,7 @@ paths give, on every backend."""
 from __future__ import annotations
 
 import math
+import uuid
 
 import numpy as np
 import pytest
@@ -80,3 +81,81 @@ def test_the_compiled_already_made_check_agrees_with_restriction(item):
         assert check(key) == bool(item & key)
     assert check({"item_id": 1, "label": "other"}) == bool(item & {"item_id": 1, "label": "other"})
     assert MadeCheck(item & "item_id > 1").sql is None  # a restricted table: the general path
+
+
+@pytest.fixture
+def pairs(dj_schema):
+    @dj_schema
+    class Pair(dj.Manual):
+        definition = """
+        subject : varchar(16)
+        session : int16
+        ---
+        score = null : float64
+        token = null : uuid
+        notes = null : <blob>
+        """
+
+    return Pair
+
+
+def _general_fetch1(query, *attrs, squeeze=False):
+    """fetch1 through the general path (a restriction that the compiled path does not take)."""
+    return (query & "TRUE").fetch1(*attrs, squeeze=squeeze)
+
+
+def test_fetch1_by_key_gives_what_the_general_path_gives(pairs):
+    token = uuid.uuid4()
+    pairs.insert(
+        [
+            {"subject": "a", "session": 1, "score": 0.5, "token": token, "notes": [1, 2]},
+            {"subject": "a", "session": 2, "score": None, "token": None, "notes": {"x": 1}},
+            {"subject": "b", "session": 1, "score": 2.0, "token": None, "notes": None},
+        ]
+    )
+    for key in (
+        {"subject": "a", "session": 1},
+        {"subject": "a", "session": np.int64(2)},  # a numpy value binds as the general path binds
+        {"session": 1, "subject": "b"},  # the key's order is its own
+    ):
+        query = pairs & key
+        for attrs in ((), ("score",), ("KEY",), ("token", "KEY", "score"), ("score", "score")):
+            assert query.fetch1(*attrs) == _general_fetch1(query, *attrs)
+        general = _general_fetch1(query, "notes")
+        assert repr(query.fetch1("notes")) == repr(general)  # a codec column: the general path
+    chained = (pairs & {"subject": "a"}) & {"session": 1}
+    assert chained.fetch1("score") == 0.5
+    assert (pairs & {"token": token}).fetch1("KEY") == {"subject": "a", "session": 1}
+
+
+def test_fetch1_by_key_keeps_its_errors(pairs):
+    pairs.insert(
+        [{"subject": "a", "session": s, "score": float(s), "notes": None} for s in (1, 2, 3)]
+    )
+    with pytest.raises(DataJointError, match="3 tuples found"):
+        (pairs & {"subject": "a"}).fetch1("score")
+    with pytest.raises(DataJointError, match="0 tuples found"):
+        (pairs & {"subject": "z", "session": 1}).fetch1("score")
+    with pytest.raises(DataJointError, match="exactly one tuple"):
+        (pairs & {"subject": "z"}).fetch1()
+    with pytest.raises(DataJointError):
+        (pairs & {"subject": "a", "session": 1}).fetch1("no_such_attribute")
+
+
+def test_fetch1_by_key_selects_only_what_it_returns(pairs, monkeypatch):
+    pairs.insert1({"subject": "a", "session": 1, "score": 0.5, "notes": None})
+    conn = pairs.connection
+    sent = []
+    query = conn.query
+
+    def recording(sql, *args, **kwargs):
+        sent.append(sql)
+        return query(sql, *args, **kwargs)
+
+    monkeypatch.setattr(conn, "query", recording)
+    for session in (1, 1):
+        assert (pairs & {"subject": "a", "session": session}).fetch1("score") == 0.5
+    assert len(sent) == 2 and sent[0] == sent[1]  # one statement text, values bound
+    quote = conn.dialect.quote
+    assert sent[0].startswith(f"SELECT {quote('score')} FROM")
+    assert "'a'" not in sent[0]

@@ -164,7 +164,8 @@ def test_access_error(backend: Backend, run: Run, db: str) -> None:
 def test_large_bytes_statements(backend: Backend, run: Run, raw: Any, db: str) -> None:
     """A statement binding a large bytes value is built as bytes: every byte value arrives
     intact beside strings with quotes, percent signs and non-ASCII text, numbers and NULL, in
-    every cursor kind; a wrong number of values is pymysql's ProgrammingError as before."""
+    every cursor kind; a wrong number of values is pymysql's ProgrammingError as before, and
+    ``%%`` in the text stays one percent sign."""
     from dj_backend_mysql.driver import LARGE_BYTES, bytes_statement
 
     spec = TableSpec(
@@ -203,3 +204,8 @@ def test_large_bytes_statements(backend: Backend, run: Run, raw: Any, db: str) -
         ]
     with backend.driver.cursor(raw) as cur, pytest.raises(pymysql.err.ProgrammingError):
         cur.execute(f"SELECT %s, %s FROM `{db}`.`big`", [every_byte])
+    with backend.driver.cursor(raw) as cur, pytest.raises(pymysql.err.ProgrammingError):
+        cur.execute("SELECT %s", [every_byte, 1])
+    with backend.driver.cursor(raw) as cur:  # an escaped percent sign is one percent sign
+        cur.execute("SELECT '100%%', %s, %s", [every_byte, "50%"])
+        assert cur.fetchone() == ("100%", every_byte, "50%")

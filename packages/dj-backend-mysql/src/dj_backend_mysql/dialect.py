@@ -282,11 +282,11 @@ class MySQLDialect(BaseDialect):
         return percent_escape(expr)
 
     # ---- query model -----------------------------------------------------------------------
-    def _render_Param(self, node: m.Param, params: list[Any]) -> str:
-        # a UUID can only be compared with a binary(16) column on MySQL: bind its bytes
-        value = _plain_scalar(node.value)
-        params.append(value.bytes if isinstance(value, uuid.UUID) else value)
-        return self.placeholder
+    def bound_value(self, value: Any) -> Any:
+        """A numpy scalar as its Python scalar; a UUID as its bytes, since a UUID can only be
+        compared with a binary(16) column on MySQL."""
+        value = _plain_scalar(value)
+        return value.bytes if isinstance(value, uuid.UUID) else value
 
     def _render_Column(self, node: m.Column, params: list[Any]) -> str:
         return percent_escape(super()._render_Column(node, params))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import binascii
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -37,26 +38,47 @@ _DEFAULT_TLS: dict[str, Any] = {"check_hostname": False, "verify_mode": False}
 LARGE_BYTES = 1 << 16
 
 
+#: what ``query % args`` reads in a statement: a placeholder, or an escaped percent sign
+_FORMAT_TOKENS = re.compile(rb"%[s%]")
+
+
 def bytes_statement(connection: Any, query: str, args: Sequence[Any]) -> bytes:
     """The statement for ``query % args``, built as bytes.
 
     pymysql escapes a bytes value into a ``str``, formats it into the statement and encodes the
     whole text: several copies of a literal twice the value's size. Here each bytes value becomes
-    a hex literal made as bytes (``binascii.hexlify``; the server reads it as the same bytes) and
-    only the other values go through pymysql's own escaping, each encoded as pymysql encodes a
-    statement: about half the client time for large ``<blob>`` inserts."""
+    a hex literal made as bytes (``binascii.hexlify``; the server reads it as the same bytes;
+    sent raw, escaped, it costs the server more to read than the hex costs the client) and only
+    the other values go through pymysql's own escaping, each encoded as pymysql encodes a
+    statement. The pieces are joined once (bytes ``%`` formatting copies a large value several
+    times): less than half the client time of pymysql's path for large ``<blob>`` inserts."""
     encoding = connection.encoding
     escape = connection.escape
-    parts = tuple(
-        b"X'" + binascii.hexlify(value) + b"'"
-        if type(value) in (bytes, bytearray)
-        else escape(value).encode(encoding, "surrogateescape")
-        for value in args
-    )
-    try:
-        return query.encode(encoding, "surrogateescape") % parts
-    except TypeError as error:  # a placeholder count that does not match, as pymysql reports
-        raise pymysql.err.ProgrammingError(str(error)) from None
+    text = query.encode(encoding, "surrogateescape")
+    pieces: list[bytes] = []
+    values = iter(args)
+    start = 0
+    for token in _FORMAT_TOKENS.finditer(text):
+        pieces.append(text[start : token.start()])
+        start = token.end()
+        if token.group() == b"%%":
+            pieces.append(b"%")
+            continue
+        value: Any = next(values, _MISSING)
+        if value is _MISSING:
+            raise pymysql.err.ProgrammingError("not enough arguments for format string")
+        if type(value) in (bytes, bytearray):
+            pieces += (b"X'", binascii.hexlify(value), b"'")
+        else:
+            pieces.append(escape(value).encode(encoding, "surrogateescape"))
+    if next(values, _MISSING) is not _MISSING:
+        raise pymysql.err.ProgrammingError("not all arguments converted during bytes formatting")
+    pieces.append(text[start:])
+    return b"".join(pieces)
+
+
+#: the end of the arguments in :func:`bytes_statement`
+_MISSING = object()
 
 
 def _has_large_bytes(args: Sequence[Any]) -> bool:

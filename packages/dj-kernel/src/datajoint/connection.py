@@ -28,6 +28,8 @@ from .plugin_host import host as plugin_host
 logger = logging.getLogger("datajoint")
 
 BACKEND_ALIASES = {"postgres": "postgresql", "mariadb": "mysql", "sqlite3": "sqlite"}
+#: kept cursors of transient statements (one per typed cursor's column types) at most
+MAX_KEPT_CURSORS = 16
 
 
 def thread_safe_mode() -> bool:
@@ -77,8 +79,9 @@ class Connection:
         self.dialect = self.backend.dialect
         #: the driver's cursor factory, read once: every statement needs one
         self._new_cursor = self.backend.driver.cursor
-        #: (session, cursor) handed out again for transient statements (see :meth:`query`)
-        self._transient: tuple[Any, Any] | None = None
+        #: (session, cursor) handed out again for transient statements (see :meth:`query`), by
+        #: the column types of a typed cursor (None: the plain cursor)
+        self._kept: dict[tuple[str, ...] | None, tuple[Any, Any]] = {}
         if self.backend.requires_server:
             host = host if host is not None else db.host
             # "h:port" overrides the port, also in database.host (`dj --host h:port`, SPEC §11)
@@ -135,7 +138,7 @@ class Connection:
         """Open the session (again)."""
         self._raw = self.backend.driver.connect(self._params())
         self._in_transaction = self._idle_chained = False
-        self._transient = None
+        self._kept = {}
         if not self.backend.driver.ping(self._raw):
             raise errors.LostConnectionError(f"Connection failed {self._where()}")
         self.connection_id = self.backend.driver.connection_id(self._raw)
@@ -208,8 +211,9 @@ class Connection:
         ``column_types`` (the native types of a SELECT's result columns) asks the driver for its
         ``typed_cursor()`` where the dialect declares ``capabilities.typed_cursors``.
         ``transient=True`` promises that the caller is done with the cursor (its row count, its
-        one row) before the connection's next statement: the connection may then run the
-        statement on a cursor it keeps, instead of creating one per statement.
+        rows) before the connection's next statement, and does not close it: the connection may
+        then run the statement on a cursor it keeps (one per ``column_types``), instead of
+        creating one per statement.
         """
         if not args and isinstance(sql, Statement):
             args = sql.params
@@ -246,20 +250,19 @@ class Connection:
             raise errors.LostConnectionError("Server connection lost", "the connection is closed")
         # a plain try (not _translated_errors): this runs for every statement
         try:
+            typed = column_types is not None and self.dialect.capabilities.typed_cursors
             if transient and not (as_dict or streaming):
-                kept = self._transient
+                types = tuple(column_types) if typed else None  # type: ignore[arg-type]
+                kept = self._kept.get(types)
                 if kept is not None and kept[0] is self._raw:
                     cursor = kept[1]
                 else:
-                    cursor = self._new_cursor(self._raw)
-                    self._transient = (self._raw, cursor)
-            elif column_types is None or not self.dialect.capabilities.typed_cursors:
-                cursor = self._new_cursor(self._raw, as_dict=as_dict, streaming=streaming)
+                    cursor = self._cursor(types, False, False)
+                    if len(self._kept) >= MAX_KEPT_CURSORS:
+                        self._kept.clear()
+                    self._kept[types] = (self._raw, cursor)
             else:
-                driver = cast(TypedCursorDriver, self.backend.driver)  # capabilities.typed_cursors
-                cursor = driver.typed_cursor(
-                    self._raw, column_types, as_dict=as_dict, streaming=streaming
-                )
+                cursor = self._cursor(column_types if typed else None, as_dict, streaming)
             if suppress_warnings:
                 cursor.execute(sql, args if type(args) is list else list(args))
             else:
@@ -274,6 +277,13 @@ class Connection:
                 raise
             raise translated from error
         return cursor
+
+    def _cursor(self, column_types: Sequence[str] | None, as_dict: bool, streaming: bool) -> Any:
+        """A new cursor: the driver's typed cursor when ``column_types`` are given."""
+        if column_types is None:
+            return self._new_cursor(self._raw, as_dict=as_dict, streaming=streaming)
+        driver = cast(TypedCursorDriver, self.backend.driver)  # capabilities.typed_cursors
+        return driver.typed_cursor(self._raw, column_types, as_dict=as_dict, streaming=streaming)
 
     # ---- query cache -----------------------------------------------------------------------
     def set_query_cache(self, query_cache: str | None = None) -> None:
@@ -380,9 +390,11 @@ class Connection:
         self.query(self.dialect.begin_sql(), transient=True)
         self._in_transaction = True
 
-    def start_transaction_with(self, sql: str, params: Sequence[Any] = ()) -> Any:
+    def start_transaction_with(
+        self, sql: str, params: Sequence[Any] = (), *, transient: bool = False
+    ) -> Any:
         """Start a transaction and run ``sql`` (with bound ``params``) as its first statement;
-        return the driver's cursor on its result.
+        return the driver's cursor on its result (``transient`` as in :meth:`query`).
 
         Where the dialect declares ``capabilities.begin_with_query`` the driver sends BEGIN and
         ``sql`` in one round trip (two SQL statements, one message); elsewhere, and while the
@@ -396,13 +408,13 @@ class Connection:
         (:meth:`chained_transactions`) is taken as it is: ``sql`` runs as its first statement.
         """
         if self._idle_chained:
-            return self._query_in_chained(sql, params)
+            return self._query_in_chained(sql, params, transient)
         if self._in_transaction:
             raise errors.DataJointError("Nested connections are not supported.")
         if not self.dialect.capabilities.begin_with_query or self._query_cache is not None:
             self.start_transaction()
             try:
-                return self.query(sql, params)
+                return self.query(sql, params, transient=transient)
             except BaseException as error:
                 self._undo_begin(error)
                 raise
@@ -440,17 +452,17 @@ class Connection:
             self._undo_begin(error)
             raise
 
-    def _query_in_chained(self, sql: str, params: Sequence[Any]) -> Any:
+    def _query_in_chained(self, sql: str, params: Sequence[Any], transient: bool) -> Any:
         """``sql`` as the first statement of the transaction the last commit chained. The
         transaction held nothing yet: when the connection turns out lost, the pair is begun
         anew on a new session, as a lost BEGIN would be."""
         self._idle_chained = False
         try:
-            return self.query(sql, params, reconnect=False)
+            return self.query(sql, params, reconnect=False, transient=transient)
         except errors.LostConnectionError:
             if not self._reconnected():
                 raise
-            return self.start_transaction_with(sql, params)
+            return self.start_transaction_with(sql, params, transient=transient)
         except BaseException as error:
             self._undo_begin(error)
             raise
@@ -645,11 +657,11 @@ class UnitOfWork:
             )
         self.open = True
 
-    def begin_with(self, sql: str, params: Sequence[Any] = ()) -> Any:
+    def begin_with(self, sql: str, params: Sequence[Any] = (), *, transient: bool = False) -> Any:
         """Begin a unit of mode "transaction" with ``sql`` as its first statement, in one round
         trip where the backend can (:meth:`Connection.start_transaction_with`); return the
         cursor on its result. On an error no transaction is left open."""
-        cursor = self.conn.start_transaction_with(sql, params)
+        cursor = self.conn.start_transaction_with(sql, params, transient=transient)
         self.open = True
         return cursor
 

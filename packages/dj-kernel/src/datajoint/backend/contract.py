@@ -371,6 +371,10 @@ class Dialect(Protocol):
         """A query-model node as SQL text and its bound parameters, in order."""
         ...
 
+    def bound_value(self, value: Any) -> Any:
+        """What the driver is given for a bound parameter of ``value`` (as ``render`` binds it)."""
+        ...
+
     def limit_sql(self, limit: int | None, offset: int) -> str:
         """The LIMIT/OFFSET clause (with its leading space), or ""."""
         ...

@@ -462,8 +462,13 @@ class BaseDialect:
             texts[id(part)] = (part, text)
         return text
 
+    def bound_value(self, value: Any) -> Any:
+        """What the driver is given for a :class:`~datajoint.algebra.model.Param` of ``value``
+        (dialects whose driver needs another form of some values convert them here)."""
+        return value
+
     def _render_Param(self, node: m.Param, params: list[Any]) -> str:
-        params.append(node.value)
+        params.append(self.bound_value(node.value))
         return self.placeholder
 
     def _render_Column(self, node: m.Column, params: list[Any]) -> str:

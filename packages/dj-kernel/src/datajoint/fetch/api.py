@@ -22,6 +22,7 @@ from typing import Any, Literal
 from ..errors import DataJointError
 from ..plugin_host import host as plugin_host
 from . import preview as _preview
+from .keyed import keyed_fetch1
 from .legacy import legacy_fetch
 from .reader import column_decoders, dict_maker, iter_dicts, key_names, row_batches
 
@@ -136,23 +137,30 @@ class FetchAPI:
         One attribute gives its value, several a tuple; ``"KEY"`` stands for the primary-key
         dict. Zero or several rows raise DataJointError.
         """
-        query: Any = self
-        if attrs:
-            query = self.proj(*dict.fromkeys(a for a in attrs if a != "KEY"))
-        names = query.heading.names
-        make = dict_maker(names, column_decoders(query, names, squeeze))
-        with closing(row_batches(query, names, max_rows=2)) as batches:
-            rows = [r for batch in batches for r in make(batch)]
+        found = keyed_fetch1(self, attrs, squeeze)
+        if found is None:
+            query = self._fetch1_query(attrs)
+            names = query.heading.names
+            make = dict_maker(names, column_decoders(query, names, squeeze))
+            with closing(row_batches(query, names, max_rows=2)) as batches:
+                rows = [r for batch in batches for r in make(batch)]
+            key = key_names(query)
+        else:
+            rows, key = found
         if len(rows) != 1:
             if not attrs:
                 raise DataJointError("fetch1 requires exactly one tuple in the input set.")
-            count = len(rows) if len(rows) < 2 else len(query)
+            count = len(rows) if len(rows) < 2 else len(self._fetch1_query(attrs))
             raise DataJointError(f"fetch1 should only return one tuple. {count} tuples found")
         row = rows[0]
         if not attrs:
             return row
-        values = [{k: row[k] for k in key_names(query)} if a == "KEY" else row[a] for a in attrs]
+        values = [{k: row[k] for k in key} if a == "KEY" else row[a] for a in attrs]
         return values[0] if len(values) == 1 else tuple(values)
+
+    def _fetch1_query(self, attrs: Sequence[str]) -> Any:
+        """The expression ``fetch1(*attrs)`` reads: the attributes with the primary key."""
+        return self.proj(*dict.fromkeys(a for a in attrs if a != "KEY")) if attrs else self
 
     def head(self, limit: int = 25) -> list[dict[str, Any]]:
         """The first ``limit`` rows by primary key, as dicts."""

@@ -356,7 +356,7 @@ class MadeCheck:
         if values is None or self.sql is None:
             unit.begin()
             return bool(self.table & key)
-        return bool(unit.begin_with(self.sql, values).fetchone()[0])
+        return bool(unit.begin_with(self.sql, values, transient=True).fetchone()[0])
 
 
 @contextmanager
