@@ -310,9 +310,10 @@ class PopulateRun:
 
 class MadeCheck:
     """``bool(table & key)`` for a key of the table's primary key, as one statement rendered
-    once: each key then only binds its values. A key of another shape, a value that would need
-    adapting (a numpy scalar, a UUID given as text, None) or a restricted table takes the
-    general path."""
+    once: each key then only binds its values. The statement reads at most one row of a constant
+    (``SELECT 1 ... LIMIT 1``: no row means not made), which costs the server and the driver a
+    little less than an ``EXISTS`` row. A key of another shape, a value that would need adapting
+    (a numpy scalar, a UUID given as text, None) or a restricted table takes the general path."""
 
     def __init__(self, table: Any) -> None:
         self.table = table
@@ -327,8 +328,15 @@ class MadeCheck:
             where: list[m.Node] = [
                 m.Compare(m.Column(k), "=", m.Param(i)) for i, k in enumerate(self.key)
             ]
-            select = replace(select, where=m.conjunction(where))
-            sql, params = table.connection.dialect.render(m.Exists(select))
+            select = replace(
+                select,
+                items=(m.SelectItem(m.RawSQL("1")),),
+                where=m.conjunction(where),
+                order_by=(),
+                limit=1,
+                offset=0,
+            )
+            sql, params = table.connection.dialect.render(select)
             if list(params) == list(range(len(self.key))):  # each key value bound once, in order
                 self.sql = sql
 
@@ -346,7 +354,7 @@ class MadeCheck:
         values = self.values(key)
         if values is None or self.sql is None:
             return bool(self.table & key)
-        return bool(self.connection.query(self.sql, values, transient=True).fetchone()[0])
+        return self.connection.query(self.sql, values, transient=True).fetchone() is not None
 
     def begin(self, unit: UnitOfWork, key: dict) -> bool:
         """Begin ``unit``'s transaction and check ``key`` inside it: the BEGIN and the compiled
@@ -356,7 +364,7 @@ class MadeCheck:
         if values is None or self.sql is None:
             unit.begin()
             return bool(self.table & key)
-        return bool(unit.begin_with(self.sql, values, transient=True).fetchone()[0])
+        return unit.begin_with(self.sql, values, transient=True).fetchone() is not None
 
 
 @contextmanager
