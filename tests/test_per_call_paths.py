@@ -93,6 +93,7 @@ def pairs(dj_schema):
         ---
         score = null : float64
         token = null : uuid
+        raw = null : bytes
         notes = null : <blob>
         """
 
@@ -108,18 +109,20 @@ def test_fetch1_by_key_gives_what_the_general_path_gives(pairs):
     token = uuid.uuid4()
     pairs.insert(
         [
-            {"subject": "a", "session": 1, "score": 0.5, "token": token, "notes": [1, 2]},
-            {"subject": "a", "session": 2, "score": None, "token": None, "notes": {"x": 1}},
-            {"subject": "b", "session": 1, "score": 2.0, "token": None, "notes": None},
+            {"subject": "a", "session": 1, "score": 0.5, "token": token, "raw": b"\x00'\xff"},
+            {"subject": "a", "session": 2, "score": None, "token": None, "raw": None},
+            {"subject": "b", "session": 1, "score": 2.0, "token": None, "raw": b""},
         ]
     )
+    pairs.update1({"subject": "a", "session": 1, "notes": [1, 2]})
+    pairs.update1({"subject": "a", "session": 2, "notes": {"x": 1}})
     for key in (
         {"subject": "a", "session": 1},
         {"subject": "a", "session": np.int64(2)},  # a numpy value binds as the general path binds
         {"session": 1, "subject": "b"},  # the key's order is its own
     ):
         query = pairs & key
-        for attrs in ((), ("score",), ("KEY",), ("token", "KEY", "score"), ("score", "score")):
+        for attrs in ((), ("score",), ("KEY",), ("token", "KEY", "raw"), ("score", "score")):
             assert query.fetch1(*attrs) == _general_fetch1(query, *attrs)
         general = _general_fetch1(query, "notes")
         assert repr(query.fetch1("notes")) == repr(general)  # a codec column: the general path
