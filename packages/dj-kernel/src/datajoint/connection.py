@@ -250,9 +250,10 @@ class Connection:
             raise errors.LostConnectionError("Server connection lost", "the connection is closed")
         # a plain try (not _translated_errors): this runs for every statement
         try:
-            typed = column_types is not None and self.dialect.capabilities.typed_cursors
+            types = None
+            if column_types is not None and self.dialect.capabilities.typed_cursors:
+                types = tuple(column_types)
             if transient and not (as_dict or streaming):
-                types = tuple(column_types) if typed else None  # type: ignore[arg-type]
                 kept = self._kept.get(types)
                 if kept is not None and kept[0] is self._raw:
                     cursor = kept[1]
@@ -262,7 +263,7 @@ class Connection:
                         self._kept.clear()
                     self._kept[types] = (self._raw, cursor)
             else:
-                cursor = self._cursor(column_types if typed else None, as_dict, streaming)
+                cursor = self._cursor(types, as_dict, streaming)
             if suppress_warnings:
                 cursor.execute(sql, args if type(args) is list else list(args))
             else:
