@@ -18,6 +18,11 @@ inserts in statements of 8 rows in one transaction (one statement of every row w
 MariaDB's default ``max_allowed_packet``), as this project chunks its own insert. Rounds
 alternate between the two, so a machine that other work keeps busy slows both alike.
 ``speedup`` is the other's median / this project's.
+
+Before each timed insert, on either side, the table is emptied with ``TRUNCATE TABLE`` (``DELETE``
+on SQLite) and the machine is left :data:`SETTLE_S` seconds to finish what the server does in the
+background after the last step (flushing the pages just written, dropping the old table's), so
+that no side pays for work left over from the one before.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ import json
 import statistics
 import subprocess
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -37,6 +43,9 @@ from harness import blob_codec_times, per_backend, raw_rows, times_of
 import datajoint as dj
 from datajoint.testing import servers
 from datajoint.testing.fixtures import codec_threads, make_connection, throwaway_schema
+
+#: seconds the machine is left idle after emptying a table, before a timed insert
+SETTLE_S = 2.0
 
 BLOB_TABLE = """
 id : int32
@@ -91,8 +100,8 @@ COMPARE_SCRIPT = r"""
 import json, os, sys, time
 import numpy as np
 import datajoint as dj
-backend, host, port, user, password, rows, mb, data = sys.argv[1:]
-rows, mb = int(rows), float(mb)
+backend, host, port, user, password, rows, mb, data, settle = sys.argv[1:]
+rows, mb, settle = int(rows), float(mb), float(settle)
 dj.config["database.host"], dj.config["database.port"] = host, int(port)
 dj.config["database.user"], dj.config["database.password"] = user, password
 if backend == "postgresql":
@@ -119,7 +128,8 @@ try:
     for line in sys.stdin:
         if line.strip() != "round":
             break
-        BlobRows.delete_quick()
+        BlobRows.connection.query(f"TRUNCATE TABLE {BlobRows.full_table_name}")
+        time.sleep(settle)
         start = time.perf_counter()
         insert()
         insert_s = time.perf_counter() - start
@@ -144,7 +154,8 @@ class Other:
 
     def __init__(self, python: str, backend: str, rows: int, mb: float, data: str) -> None:
         params = servers.connect_params(backend)
-        args = [backend, params.host, params.port, params.user, params.password, rows, mb, data]
+        args = [backend, params.host, params.port, params.user, params.password]
+        args += [rows, mb, data, SETTLE_S]
         self.process = subprocess.Popen(
             [python, "-c", COMPARE_SCRIPT, *map(str, args)],
             stdin=subprocess.PIPE,
@@ -219,8 +230,16 @@ def bench_backend(
         blob_name = conn.dialect.full_table_name(schema.database, BlobRows().table_name)
         raw_name = conn.dialect.full_table_name(schema.database, RawRows().table_name)
 
-        def clear_blobs() -> None:
-            conn.query(f"DELETE FROM {blob_name}")
+        def emptied(name: str) -> Callable[[], None]:
+            statement = "DELETE FROM" if backend == "sqlite" else "TRUNCATE TABLE"
+
+            def empty() -> None:
+                conn.query(f"{statement} {name}")
+                time.sleep(SETTLE_S)
+
+            return empty
+
+        clear_blobs = emptied(blob_name)
 
         select = f"SELECT id, data FROM {raw_name}"
         for number in range(rounds):
@@ -236,7 +255,7 @@ def bench_backend(
                 note("insert_single", times_of(1, lambda: BlobRows.insert(dicts), clear_blobs))
                 note("fetch_single", times_of(1, BlobRows.to_dicts))
             raw = raw_insert(conn, raw_name, rows)
-            note("insert_raw", times_of(1, raw, lambda: conn.query(f"DELETE FROM {raw_name}")))
+            note("insert_raw", times_of(1, raw, emptied(raw_name)))
             note("fetch_raw", times_of(1, lambda: raw_rows(conn, select)))
             assert len(BlobRows) == len(RawRows) == n_rows
             if other is not None:
