@@ -5,7 +5,8 @@ Not a test: ``.venv/bin/python bench/bench_populate.py [--backends a,b] [--keys 
 
 The table has ``--keys`` (default 2,000) parent rows; its make fetches its parent row and inserts
 one row. The raw side inserts into a table of the same definition (foreign key to the parent
-included), so that both do the same work on the server. Measured, best of ``--repeat`` with the two sides alternating:
+included), so that both do the same work on the server. Measured, best of ``--repeat`` with the
+two sides alternating:
 
 * ``direct``: ``populate()`` vs, per key, ``SELECT`` parent + ``INSERT`` row in one transaction.
 * ``reserve``: ``populate(reserve_jobs=True, refresh=False)`` on a refreshed jobs table vs the same

@@ -40,6 +40,8 @@ LARGE_BYTES = 1 << 16
 
 #: what ``query % args`` reads in a statement: a placeholder, or an escaped percent sign
 _FORMAT_TOKENS = re.compile(rb"%[s%]")
+#: the end of the arguments in :func:`bytes_statement`
+_MISSING = object()
 
 
 def bytes_statement(connection: Any, query: str, args: Sequence[Any]) -> bytes:
@@ -75,10 +77,6 @@ def bytes_statement(connection: Any, query: str, args: Sequence[Any]) -> bytes:
         raise pymysql.err.ProgrammingError("not all arguments converted during bytes formatting")
     pieces.append(text[start:])
     return b"".join(pieces)
-
-
-#: the end of the arguments in :func:`bytes_statement`
-_MISSING = object()
 
 
 def _has_large_bytes(args: Sequence[Any]) -> bool:

@@ -11,10 +11,10 @@ attribute lists with codec columns (whose decoders are built per call), take the
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from typing import Any
 
 from ..algebra import model as m
+from ..algebra.keyed import key_statement
 from ..heading import derived
 from .reader import column_decoders, dict_maker, result_types
 
@@ -102,18 +102,10 @@ def _compile(
         names = asked + [k for k in key_too if k not in asked]
     if any(heading[name].codec_name is not None for name in names):
         return None
-    markers = [object() for _ in columns]
-    where = m.conjunction(
-        [
-            m.Compare(m.Column(c), "=", m.Param(mark))
-            for c, mark in zip(columns, markers, strict=True)
-        ]
-    )
-    select = replace(result.make_select(list(names), max_rows=2), where=where)
     dialect = query.connection.dialect
-    sql, params = dialect.render(select)
-    if len(params) != len(markers) or any(p is not k for p, k in zip(params, markers, strict=True)):
-        return None  # each key value must bind once, in order, as it is
+    sql = key_statement(dialect, result.make_select(list(names), max_rows=2), columns)
+    if sql is None:
+        return None
     make = dict_maker(names, column_decoders(result, names, squeeze))
     return KeyedFetch(
         dialect.bound_value, sql, result_types(result, names), make, heading.primary_key

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from ..algebra import model as m
 from ..algebra.conditions import AndList
 from ..algebra.expression import QueryExpression, next_alias
+from ..algebra.keyed import key_statement
 from ..connection import UnitOfWork
 from ..errors import DataJointError
 from ..parallel import CORES
@@ -324,21 +325,9 @@ class MadeCheck:
         self.types = tuple(pass_through(heading[k].core) for k in self.key)
         self.sql: str | None = None
         if not (table.restriction or table._top is not None or table._group_by is not None):
-            select = table.make_select()
-            where: list[m.Node] = [
-                m.Compare(m.Column(k), "=", m.Param(i)) for i, k in enumerate(self.key)
-            ]
-            select = replace(
-                select,
-                items=(m.SelectItem(m.RawSQL("1")),),
-                where=m.conjunction(where),
-                order_by=(),
-                limit=1,
-                offset=0,
-            )
-            sql, params = table.connection.dialect.render(select)
-            if list(params) == list(range(len(self.key))):  # each key value bound once, in order
-                self.sql = sql
+            one = m.SelectItem(m.RawSQL("1"))
+            select = replace(table.make_select(), items=(one,), order_by=(), limit=1, offset=0)
+            self.sql = key_statement(table.connection.dialect, select, self.key)
 
     def values(self, key: dict) -> list[Any] | None:
         """The values ``key`` binds to :attr:`sql`, or None when it takes the general path."""
