@@ -64,13 +64,20 @@ def placeholder(backend: str) -> str:
 
 
 def raw_insert(conn: Any, table: str, rows: list[tuple[int, bytes]]) -> Callable[[], None]:
-    """The same bytes through the driver: one transaction, statements of 16 rows (16 MB)."""
+    """The same bytes through the driver: one transaction, statements of 16 rows (16 MB).
+    On MySQL the cursor is pymysql's own, which escapes the bytes into the statement text (the
+    backend's cursors send large bytes apart, through the binary protocol)."""
     raw, backend = conn._raw, conn.backend.name
     p = placeholder(backend)
     sql = f"INSERT INTO {table} (id, data) VALUES ({p}, {p})"
 
     def run() -> None:
-        cursor = raw.cursor()
+        if backend == "mysql":
+            import pymysql
+
+            cursor = raw.cursor(pymysql.cursors.Cursor)
+        else:
+            cursor = raw.cursor()
         if backend == "sqlite":
             raw.execute("BEGIN")
         elif backend == "mysql":

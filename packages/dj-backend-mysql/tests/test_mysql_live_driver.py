@@ -162,11 +162,12 @@ def test_access_error(backend: Backend, run: Run, db: str) -> None:
 
 
 def test_large_bytes_statements(backend: Backend, run: Run, raw: Any, db: str) -> None:
-    """A statement binding a large bytes value is built as bytes: every byte value arrives
-    intact beside strings with quotes, percent signs and non-ASCII text, numbers and NULL, in
-    every cursor kind; a wrong number of values is pymysql's ProgrammingError as before, and
-    ``%%`` in the text stays one percent sign."""
-    from dj_backend_mysql.driver import LARGE_BYTES, bytes_statement
+    """A statement binding a large bytes value sends it apart (binary protocol) or, when it
+    returns rows, is built as bytes: every byte value arrives intact beside strings with quotes,
+    question marks, percent signs and non-ASCII text, numbers and NULL, in every cursor kind; a
+    wrong number of values is pymysql's ProgrammingError as before, and ``%%`` in the text stays
+    one percent sign."""
+    from dj_backend_mysql.statement import LARGE_BYTES, bytes_statement
 
     spec = TableSpec(
         db,
@@ -183,7 +184,7 @@ def test_large_bytes_statements(backend: Backend, run: Run, raw: Any, db: str) -
         run(sql, [])
     every_byte = bytes(range(256)) * (LARGE_BYTES // 256 + 1)
     rows = [
-        (1, every_byte, 'it\'s 100% \\ "ünïcode" %s %%', 1.5),
+        (1, every_byte, 'it\'s 100% \\ "ünïcode" %s %% ?', 1.5),
         (2, bytearray(b"\x00'\\" * LARGE_BYTES), None, None),
         (3, b"small", "%(name)s", -0.0),
     ]
@@ -209,3 +210,59 @@ def test_large_bytes_statements(backend: Backend, run: Run, raw: Any, db: str) -
     with backend.driver.cursor(raw) as cur:  # an escaped percent sign is one percent sign
         cur.execute("SELECT '100%%', %s, %s", [every_byte, "50%"])
         assert cur.fetchone() == ("100%", every_byte, "50%")
+
+
+def _statement_status(run: Run) -> dict[str, int]:
+    rows = run("SHOW SESSION STATUS WHERE Variable_name IN %s", [("Com_stmt_execute",)])
+    rows += run("SHOW GLOBAL STATUS WHERE Variable_name = %s", ["Prepared_stmt_count"])
+    return {name: int(value) for name, value in rows}
+
+
+def test_large_bytes_sent_apart(
+    backend: Backend, run: Run, raw: Any, db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Large bytes values travel through the binary protocol (one executed prepared statement,
+    closed after): inserts and updates in every cursor kind, values longer than one packet's
+    piece, and server errors that leave the connection usable with no statement left open."""
+    from dj_backend_mysql import long_data
+    from dj_backend_mysql.statement import LARGE_BYTES
+
+    spec = TableSpec(
+        db,
+        "apart",
+        (ColumnSpec("i", "int"), ColumnSpec("data", "longblob"), ColumnSpec("note", "text")),
+        ("i",),
+    )
+    for sql in backend.dialect.create_table_sql(spec):
+        run(sql, [])
+    table = f"`{db}`.`apart`"
+    values = [bytes([i]) * (LARGE_BYTES + i) for i in range(4)]
+    before = _statement_status(run)
+    for i, (as_dict, streaming) in enumerate(
+        [(False, False), (True, False), (False, True), (True, True)]
+    ):
+        with backend.driver.cursor(raw, as_dict=as_dict, streaming=streaming) as cur:
+            insert = f"INSERT INTO {table} VALUES (%s, %s, %s)"
+            assert cur.execute(insert, (i, values[i], f"row {i}?")) == 1
+    after = _statement_status(run)
+    assert after["Com_stmt_execute"] - before["Com_stmt_execute"] == 4
+    assert after["Prepared_stmt_count"] == before["Prepared_stmt_count"]
+    got = run(f"SELECT i, data, note FROM {table} ORDER BY i", [])
+    assert got == [(i, values[i], f"row {i}?") for i in range(4)]
+
+    # an update, with the value cut into pieces of 1000 bytes on the way
+    monkeypatch.setattr(long_data, "_LONG_DATA_PIECE", 1000)
+    pieces = bytes(range(256)) * (LARGE_BYTES // 256 + 7)
+    with backend.driver.cursor(raw) as cur:
+        assert cur.execute(f"UPDATE {table} SET data = %s WHERE i = %s", [pieces, 2]) == 1
+    assert run(f"SELECT data FROM {table} WHERE i = %s", [2]) == [(pieces,)]
+
+    # a duplicate: the server's error, the statement closed, the connection still usable
+    with pytest.raises(errors.DuplicateError):
+        run(f"INSERT INTO {table} VALUES (%s, %s, %s)", [1, values[0], "again"])
+    assert _statement_status(run)["Prepared_stmt_count"] == before["Prepared_stmt_count"]
+    assert run(f"SELECT count(*) FROM {table}", []) == [(4,)]
+    # a statement that returns rows goes as text, after its prepared form is closed unrun
+    status = _statement_status(run)
+    assert run("SELECT length(%s)", [pieces]) == [(len(pieces),)]
+    assert _statement_status(run) == status

@@ -4,4 +4,4 @@ The kernel finds it through the ``datajoint.plugins`` entry point (:mod:`dj_back
 importing this package does not import pymysql.
 """
 
-__version__ = "0.5.0"
+__version__ = "0.6.0"

@@ -7,9 +7,7 @@ empty), so every statement -- DDL included -- follows one rule: a literal ``%`` 
 
 from __future__ import annotations
 
-import binascii
 import logging
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -17,6 +15,9 @@ import pymysql
 import pymysql.cursors
 
 from datajoint.backend.contract import ConnectParams
+
+from . import long_data
+from .statement import bytes_statement, has_large_bytes
 
 logger = logging.getLogger("datajoint")
 
@@ -34,65 +35,29 @@ CR_SSL_CONNECTION_ERROR = 2026
 _DEFAULT_TLS: dict[str, Any] = {"check_hostname": False, "verify_mode": False}
 
 
-#: a statement binding a bytes value at least this long is built as bytes (:func:`bytes_statement`)
-LARGE_BYTES = 1 << 16
-
-
-#: what ``query % args`` reads in a statement: a placeholder, or an escaped percent sign
-_FORMAT_TOKENS = re.compile(rb"%[s%]")
-#: the end of the arguments in :func:`bytes_statement`
-_MISSING = object()
-
-
-def bytes_statement(connection: Any, query: str, args: Sequence[Any]) -> bytes:
-    """The statement for ``query % args``, built as bytes.
-
-    pymysql escapes a bytes value into a ``str``, formats it into the statement and encodes the
-    whole text: several copies of a literal twice the value's size. Here each bytes value becomes
-    a hex literal made as bytes (``binascii.hexlify``; the server reads it as the same bytes;
-    sent raw, escaped, it costs the server more to read than the hex costs the client) and only
-    the other values go through pymysql's own escaping, each encoded as pymysql encodes a
-    statement. The pieces are joined once (bytes ``%`` formatting copies a large value several
-    times): less than half the client time of pymysql's path for large ``<blob>`` inserts."""
-    encoding = connection.encoding
-    escape = connection.escape
-    text = query.encode(encoding, "surrogateescape")
-    pieces: list[bytes] = []
-    values = iter(args)
-    start = 0
-    for token in _FORMAT_TOKENS.finditer(text):
-        pieces.append(text[start : token.start()])
-        start = token.end()
-        if token.group() == b"%%":
-            pieces.append(b"%")
-            continue
-        value: Any = next(values, _MISSING)
-        if value is _MISSING:
-            raise pymysql.err.ProgrammingError("not enough arguments for format string")
-        if type(value) in (bytes, bytearray):
-            pieces += (b"X'", binascii.hexlify(value), b"'")
-        else:
-            pieces.append(escape(value).encode(encoding, "surrogateescape"))
-    if next(values, _MISSING) is not _MISSING:
-        raise pymysql.err.ProgrammingError("not all arguments converted during bytes formatting")
-    pieces.append(text[start:])
-    return b"".join(pieces)
-
-
-def _has_large_bytes(args: Sequence[Any]) -> bool:
-    return any(type(v) in (bytes, bytearray) and len(v) >= LARGE_BYTES for v in args)
-
-
 class _Interpolating:
     """Cursor mixin: ``execute(sql)`` interpolates like ``execute(sql, ())``; a statement with
-    a large bytes value is built as bytes (:func:`bytes_statement`)."""
+    a large bytes value sends that value through the binary protocol (:mod:`.long_data`), or,
+    when the statement returns rows, is built as bytes with hex literals
+    (:func:`.statement.bytes_statement`)."""
 
     def execute(self, query: str, args: Any = None) -> int:
         """Execute ``query``, always interpolating ``args`` (None counts as no arguments)."""
-        if type(args) in (list, tuple) and _has_large_bytes(args):
-            statement = bytes_statement(self._get_db(), query, args)  # type: ignore[attr-defined]
-            return super().execute(statement, None)  # type: ignore[misc]  # sent as it is
+        if type(args) in (list, tuple) and has_large_bytes(args):
+            return self._execute_large(query, args)
         return super().execute(query, () if args is None else args)  # type: ignore[misc]
+
+    def _execute_large(self, query: str, args: Sequence[Any]) -> int:
+        connection = self._get_db()  # type: ignore[attr-defined]
+        while self.nextset():  # type: ignore[attr-defined]
+            pass
+        self._clear_result()  # type: ignore[attr-defined]
+        if long_data.execute(connection, query, args):
+            self._do_get_result()  # type: ignore[attr-defined]
+            self._executed = query
+            return int(self.rowcount)  # type: ignore[attr-defined]
+        statement = bytes_statement(connection, query, args)
+        return super().execute(statement, None)  # type: ignore[misc]  # sent as it is
 
 
 class Cursor(_Interpolating, pymysql.cursors.Cursor):
@@ -213,10 +178,11 @@ class MySQLDriver:
         one statement per message (no ``CLIENT.MULTI_STATEMENTS``), so SQL text elsewhere can
         never smuggle in a second statement. The block's closing OK stays unread until the
         next command, which pymysql makes read it first. MySQL runs compound statements only
-        inside stored programs: there the two are sent one after the other.
+        inside stored programs: there the two are sent one after the other, as they are when
+        ``params`` hold a large bytes value (sent apart by :mod:`.long_data`, outside any block).
         """
         cursor = raw.cursor(Cursor)
-        if "MariaDB" in raw.get_server_info():
+        if "MariaDB" in raw.get_server_info() and not has_large_bytes(params):
             cursor.execute(f"BEGIN NOT ATOMIC {begin_sql}; {sql}; END", params)
         else:
             cursor.execute(begin_sql)
