@@ -250,6 +250,12 @@ def test_large_bytes_sent_apart(
     got = run(f"SELECT i, data, note FROM {table} ORDER BY i", [])
     assert got == [(i, values[i], f"row {i}?") for i in range(4)]
 
+    # a value longer than the server takes: a DataError that says what to do; nothing changed
+    (limit,) = run("SELECT @@max_allowed_packet", [])[0]
+    with pytest.raises(errors.DataError, match="max_allowed_packet; raise it"):
+        run(f"UPDATE {table} SET data = %s WHERE i = %s", [bytes(limit + 1), 0])
+    assert run(f"SELECT data FROM {table} WHERE i = %s", [0]) == [(values[0],)]
+
     # an update, with the value cut into pieces of 1000 bytes on the way
     monkeypatch.setattr(long_data, "_LONG_DATA_PIECE", 1000)
     pieces = bytes(range(256)) * (LARGE_BYTES // 256 + 7)
