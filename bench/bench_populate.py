@@ -39,6 +39,7 @@ from pathlib import Path
 from harness import per_backend, timed
 
 import datajoint as dj
+from datajoint.populate import autopopulate
 from datajoint.testing import servers
 from datajoint.testing.fixtures import make_connection, throwaway_schema
 
@@ -58,6 +59,8 @@ class StatementCounter:
         self.total = 0
         self.in_make = 0
         self.making = False
+        self.recorded: list[list[tuple[str, str, list]]] | None = None
+        self.recorded_keys: list[dict] = []
 
     @contextlib.contextmanager
     def counting(self):
@@ -72,12 +75,68 @@ class StatementCounter:
                 delattr(self.conn, name)  # the class's method again
 
     def _counting(self, send):
+        name = send.__name__
+
         def counting(*args, **kwargs):
             self.total += 1
             self.in_make += self.making
+            if self.recorded is not None:
+                self.recorded[-1].append((name, args[0], list(args[1])))
             return send(*args, **kwargs)
 
         return counting
+
+    @contextlib.contextmanager
+    def recording(self):
+        """Count as :meth:`counting` does, and keep what each key's ``populate_one`` sent:
+        :attr:`recorded` holds one list of ``(send, sql, params)`` per key."""
+        populate_one = autopopulate.populate_one
+        self.recorded, self.recorded_keys = [[]], []
+
+        def recording_one(*args, **kwargs):
+            self.recorded.append([])
+            self.recorded_keys.append(args[1])
+            try:
+                return populate_one(*args, **kwargs)
+            finally:
+                self.recorded.append([])  # what comes after the key is not the key's
+
+        autopopulate.populate_one = recording_one
+        try:
+            with self.counting():
+                yield
+        finally:
+            autopopulate.populate_one = populate_one
+
+    def key_statements(self) -> tuple[list[tuple[str, str, list]], int]:
+        """What populate_one sent for the middle key of the last :meth:`recording` (a key in
+        the steady state: after the first key's BEGIN, when commits chain), and that key's
+        value."""
+        middle = len(self.recorded_keys) // 2
+        (value,) = self.recorded_keys[middle].values()
+        return self.recorded[1::2][middle], value
+
+
+def replay(conn, statements: list[tuple[str, str, list]], key: int, keys: list[int]) -> None:
+    """``statements``, recorded for ``key``, sent again for each of ``keys`` through the driver's
+    own cursor, each int parameter equal to ``key`` replaced by the key's value: the cost of the
+    statements DataJoint sends per key, without DataJoint's Python."""
+    driver, raw, dialect = conn.backend.driver, conn._raw, conn.dialect
+    cursor = driver.cursor(raw)
+    for value in keys:
+        for send, sql, params in statements:
+            params = [value if type(p) is int and p == key else p for p in params]
+            if send == "_begin_with_query":
+                driver.begin_with_query(raw, dialect.begin_sql(), sql, params).fetchall()
+            else:
+                cursor.execute(sql, params)
+                if cursor.description:
+                    cursor.fetchall()
+    if conn.backend.name == "sqlite":
+        if raw.in_transaction:
+            raw.execute("COMMIT")
+    else:
+        cursor.execute(dialect.commit_sql())  # a chained commit leaves a transaction open
 
 
 def declare(schema, counter: StatementCounter):
@@ -234,9 +293,14 @@ def bench_backend(backend: str, n_keys: int, repeat: int, slices: int) -> dict:
                 )
                 assert len(Child()) == len(RawChild()) == n_keys
                 clear_dj(reserve)()
-                with counter.counting():  # untimed: the same slices, their round trips counted
+                with counter.recording():  # untimed: the same slices, their round trips counted
                     for run in dj_slices:
                         run()
+                statements, key = counter.key_statements()
+                replayed = min(
+                    timed(functools.partial(replay, conn, statements, key, keys), clear_dj(reserve))
+                    for _ in range(repeat)
+                )
                 results[mode] = {
                     "datajoint_s": round(dj_time, 4),
                     "raw_s": round(raw_time, 4),
@@ -246,6 +310,8 @@ def bench_backend(backend: str, n_keys: int, repeat: int, slices: int) -> dict:
                     "median_ratio": round(median_ratio, 2),
                     "statements_per_key": round((counter.total - counter.in_make) / n_keys, 2),
                     "make_statements_per_key": round(counter.in_make / n_keys, 2),
+                    "replayed_s": round(replayed, 4),
+                    "replayed_ratio": round(replayed / raw_time, 2),
                 }
     finally:
         conn.close()
