@@ -268,6 +268,10 @@ def test_large_bytes_sent_apart(
         run(f"INSERT INTO {table} VALUES (%s, %s, %s)", [1, values[0], "again"])
     assert _statement_status(run)["Prepared_stmt_count"] == before["Prepared_stmt_count"]
     assert run(f"SELECT count(*) FROM {table}", []) == [(4,)]
+    # a ? of the statement's own stays text, as in the text form (here: a syntax error)
+    with pytest.raises(errors.QuerySyntaxError):
+        run(f"UPDATE {table} SET data = %s WHERE i = ?", [pieces])
+    assert _statement_status(run)["Prepared_stmt_count"] == before["Prepared_stmt_count"]
     # a statement that returns rows goes as text, after its prepared form is closed unrun
     status = _statement_status(run)
     assert run("SELECT length(%s)", [pieces]) == [(len(pieces),)]

@@ -9,8 +9,9 @@ no literal and the server parses none: on MariaDB 10.11, 200 x 1 MB blobs in sta
 took 3.0 s through hex literals (client 0.7 CPU-s, server 2.8) and take 0.45 s this way (client
 0.06, server 0.8).
 
-The path needs a statement that returns no rows (pymysql reads only text-protocol result sets):
-one that would return rows is closed unrun and the caller sends the text form instead.
+The path needs a statement that returns no rows (pymysql reads only text-protocol result sets)
+and whose only ``?`` are the values sent apart: any other statement is closed unrun and the
+caller sends the text form instead.
 """
 
 from __future__ import annotations
@@ -70,13 +71,15 @@ def _close(connection: Any, statement: int) -> None:
 
 def execute(connection: Any, query: str, args: Sequence[Any]) -> bool:
     """Run ``query % args`` with its large bytes values sent apart; False when the statement
-    would return rows (then nothing has run).
+    would return rows, or when the server counts another number of parameters than the values
+    sent apart (a ``?`` of the statement's own, which the text form keeps as it is): then
+    nothing has run.
 
     On success the connection's result is the statement's OK reply, as after ``query``."""
     text, values = split_statement(connection, query, args, apart=True)
     statement, columns, parameters = _prepare(connection, text)
     try:
-        if columns:
+        if columns or parameters != len(values):
             return False
         for number, value in enumerate(values):
             view = memoryview(value)
