@@ -8,7 +8,9 @@ measured in the same run on the same machine. Each round times, once each: the D
 and fetch as they run (large blobs packed and unpacked on the thread pool, the next chunk packed
 while the current one is sent), the same on one thread (``single_thread``), and the raw driver
 moving the packed bytes (no packing or unpacking in its figures; the codec's own share is
-printed apart as ``codec_only_s``).
+printed apart as ``codec_only_s``). On MySQL the raw side is pymysql's own cursor, which escapes
+the bytes into the statement text; this project's cursors send them through the binary protocol,
+which can make its insert faster than that raw figure once packing is done.
 
 ``--compare PYTHON`` also runs the same insert and fetch, in every round right after this
 project's, with the ``datajoint`` that ``PYTHON`` imports (e.g. DataJoint 2.3.5 in a throwaway
