@@ -19,7 +19,7 @@ from dj_backend_mysql.catalog import (
     unescape_string,
 )
 from dj_backend_mysql.driver import _tls_option
-from dj_backend_mysql.errors import MySQLErrors
+from dj_backend_mysql.errors import TOO_LONG_MESSAGE, MySQLErrors
 
 
 @pytest.mark.parametrize(
@@ -127,8 +127,22 @@ def test_translate(error: Exception, cls: type, args: tuple) -> None:
     assert translated.args == args
 
 
+@pytest.mark.parametrize(
+    "error",
+    [
+        _op(1105, "Parameter ... is longer than 'max_allowed_packet' bytes"),
+        _op(1153, "Got a packet bigger than 'max_allowed_packet' bytes"),
+    ],
+)
+def test_translate_packet_limit(error: Exception) -> None:
+    translated = MySQLErrors().translate(error, "SQL")
+    assert type(translated) is errors.DataError
+    assert translated.args == (TOO_LONG_MESSAGE,)
+
+
 def test_translate_passthrough() -> None:
     t = MySQLErrors()
+    assert t.translate(_op(1105, "some other unknown error"), "SQL") is None
     assert t.translate(_op(1205, "lock wait"), "SQL") is None
     assert t.translate(ValueError("x"), "SQL") is None
     assert t.translate(errors.DuplicateError("x"), "SQL") is None

@@ -22,8 +22,10 @@ INTEGRITY_CODES = frozenset({1217, 1451, 1452, 3730})
 #: (3819 MySQL, 4025 MariaDB), and a list bound where one value belongs (1241)
 DATA_CODES = frozenset({1241, 1264, 1265, 1292, 1366, 1367, 1406, 3140, 3819, 4025})
 #: the column a data error names: 'col', `db`.`t`.`col`, or a CHECK constraint named after it
-#: what the server says (as its "unknown error", 1105) of a value sent apart through the binary
-#: protocol (:mod:`.long_data`) that is longer than its ``max_allowed_packet``
+#: errors whose message names ``max_allowed_packet`` mean a value longer than the server takes:
+#: sent apart through the binary protocol (:mod:`.long_data`), MariaDB reports it as its
+#: "unknown error" (1105), and a statement over the limit is ER_NET_PACKET_TOO_LARGE (1153)
+PACKET_LIMIT_CODES = frozenset({1105, 1153})
 _PACKET_LIMIT = "max_allowed_packet"
 TOO_LONG_MESSAGE = (
     "a value is longer than the server's max_allowed_packet; raise it on the server "
@@ -102,6 +104,6 @@ class MySQLErrors:
             return errors.MissingAttributeError(msg)
         if code == 1146:
             return errors.MissingTableError(msg, sql)
-        if code == 1105 and _PACKET_LIMIT in msg:
+        if code in PACKET_LIMIT_CODES and _PACKET_LIMIT in msg:
             return errors.DataError(TOO_LONG_MESSAGE)
         return None
