@@ -37,9 +37,9 @@ _DEFAULT_TLS: dict[str, Any] = {"check_hostname": False, "verify_mode": False}
 
 class _Interpolating:
     """Cursor mixin: ``execute(sql)`` interpolates like ``execute(sql, ())``; a statement with
-    a large bytes value sends that value through the binary protocol (:mod:`.long_data`), or,
-    when the statement returns rows, is built as bytes with hex literals
-    (:func:`.statement.bytes_statement`)."""
+    a large bytes value sends that value through the binary protocol (:mod:`.long_data`) or,
+    where that path does not apply (a statement that returns rows), is built as bytes with hex
+    literals (:func:`.statement.bytes_statement`)."""
 
     def execute(self, query: str, args: Any = None) -> int:
         """Execute ``query``, always interpolating ``args`` (None counts as no arguments)."""

@@ -21,7 +21,6 @@ INTEGRITY_CODES = frozenset({1217, 1451, 1452, 3730})
 #: (1265), wrong type (1366, 1292 dates), too long (1406), invalid JSON (3140), a CHECK failed
 #: (3819 MySQL, 4025 MariaDB), and a list bound where one value belongs (1241)
 DATA_CODES = frozenset({1241, 1264, 1265, 1292, 1366, 1367, 1406, 3140, 3819, 4025})
-#: the column a data error names: 'col', `db`.`t`.`col`, or a CHECK constraint named after it
 #: errors whose message names ``max_allowed_packet`` mean a value longer than the server takes:
 #: sent apart through the binary protocol (:mod:`.long_data`), MariaDB reports it as its
 #: "unknown error" (1105), and a statement over the limit is ER_NET_PACKET_TOO_LARGE (1153)
@@ -32,6 +31,7 @@ TOO_LONG_MESSAGE = (
     "(SET GLOBAL max_allowed_packet = 1073741824, or in its configuration file) or keep values "
     "this large in an object store (<blob@store>)"
 )
+#: the column a data error names: 'col', `db`.`t`.`col`, or a CHECK constraint named after it
 _COLUMN = re.compile(
     r"column (?:'(?:[^']*\.)?(?P<plain>[^'.]+)'|`[^`]*`\.`[^`]*`\.`(?P<quoted>[^`]+)`)"
     r"|CONSTRAINT `(?:[^`]*\.)?(?P<check>[^`.]+)` failed"
