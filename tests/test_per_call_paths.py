@@ -83,6 +83,20 @@ def test_the_compiled_already_made_check_agrees_with_restriction(item):
     assert MadeCheck(item & "item_id > 1").sql is None  # a restricted table: the general path
 
 
+def test_the_already_made_check_is_rendered_once_per_table(item, monkeypatch):
+    """``populate(key)`` called key by key: the check's statement comes from the heading's
+    cache after the first call."""
+    from datajoint.populate import autopopulate
+
+    rendered = []
+    render = autopopulate.key_statement
+    monkeypatch.setattr(
+        autopopulate, "key_statement", lambda *args: rendered.append(args) or render(*args)
+    )
+    first, second = autopopulate.MadeCheck(item()), autopopulate.MadeCheck(item())
+    assert first.sql == second.sql is not None and len(rendered) == 1
+
+
 @pytest.fixture
 def pairs(dj_schema):
     @dj_schema

@@ -29,6 +29,7 @@ from ..algebra.expression import QueryExpression, next_alias
 from ..algebra.keyed import key_statement
 from ..connection import UnitOfWork
 from ..errors import DataJointError
+from ..heading import derived
 from ..parallel import CORES
 from ..values import pass_through
 from ..write.provenance import make_context
@@ -325,9 +326,7 @@ class MadeCheck:
         self.types = tuple(pass_through(heading[k].core) for k in self.key)
         self.sql: str | None = None
         if not (table.restriction or table._top is not None or table._group_by is not None):
-            one = m.SelectItem(m.RawSQL("1"))
-            select = replace(table.make_select(), items=(one,), order_by=(), limit=1, offset=0)
-            self.sql = key_statement(table.connection.dialect, select, self.key)
+            self.sql = _check_statement(table, self.key)
 
     def values(self, key: dict) -> list[Any] | None:
         """The values ``key`` binds to :attr:`sql`, or None when it takes the general path."""
@@ -354,6 +353,21 @@ class MadeCheck:
             unit.begin()
             return bool(self.table & key)
         return unit.begin_with(self.sql, values, transient=True).fetchone() is not None
+
+
+def _check_statement(table: Any, key: tuple[str, ...]) -> str | None:
+    """The SQL of :class:`MadeCheck` for an unrestricted ``table`` (None where
+    :func:`~datajoint.algebra.keyed.key_statement` finds none), rendered once per heading and
+    dialect: ``populate(key)`` called key by key renders it once, not once per call."""
+    dialect = table.connection.dialect
+    cache = derived(table.heading)
+    shape = ("made check", table.full_table_name, key)
+    entry = cache.get(shape)
+    if entry is None or entry[0] is not dialect:
+        one = m.SelectItem(m.RawSQL("1"))
+        select = replace(table.make_select(), items=(one,), order_by=(), limit=1, offset=0)
+        entry = cache[shape] = (dialect, key_statement(dialect, select, key))
+    return entry[1]
 
 
 @contextmanager
