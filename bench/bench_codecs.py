@@ -73,13 +73,14 @@ def raw_insert(conn: Any, table: str, rows: list[tuple[int, bytes]]) -> Callable
     p = placeholder(backend)
     sql = f"INSERT INTO {table} (id, data) VALUES ({p}, {p})"
 
-    def run() -> None:
-        if backend == "mysql":
-            import pymysql
+    cursor_class: Any = None  # the connection's own
+    if backend == "mysql":
+        import pymysql
 
-            cursor = raw.cursor(pymysql.cursors.Cursor)
-        else:
-            cursor = raw.cursor()
+        cursor_class = pymysql.cursors.Cursor
+
+    def run() -> None:
+        cursor = raw.cursor(cursor_class) if cursor_class else raw.cursor()
         if backend == "sqlite":
             raw.execute("BEGIN")
         elif backend == "mysql":

@@ -6,7 +6,7 @@ writes that change a table's columns drop it from :func:`heading_cache`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -519,6 +519,16 @@ def derived(heading: Heading) -> dict[Any, Any]:
     if len(cache) >= MAX_DERIVED:
         cache.clear()
     return cache
+
+
+def compiled(heading: Heading, dialect: Any, shape: Any, make: Callable[[], Any]) -> Any:
+    """What ``make()`` builds for ``dialect`` (a statement rendered once, say), kept with
+    ``heading`` (:func:`derived`) under ``shape`` and made anew when asked for another dialect."""
+    cache = derived(heading)
+    entry = cache.get(shape)
+    if entry is None or entry[0] is not dialect:
+        entry = cache[shape] = (dialect, make())
+    return entry[1]
 
 
 # ---- headings of declared tables, read from the catalog ----------------------------------------

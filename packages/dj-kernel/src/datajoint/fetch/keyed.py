@@ -15,7 +15,7 @@ from typing import Any
 
 from ..algebra import model as m
 from ..algebra.keyed import key_statement
-from ..heading import derived
+from ..heading import compiled
 from .reader import column_decoders, dict_maker, result_types
 
 
@@ -74,13 +74,13 @@ def keyed_fetch1(
     if restriction is None:
         return None
     columns, values = restriction
-    cache = derived(query.heading)
     shape = ("keyed fetch1", source, columns, tuple(attrs), squeeze)
-    entry = cache.get(shape)
-    dialect = query.connection.dialect
-    if entry is None or entry[0] is not dialect:
-        entry = cache[shape] = (dialect, _compile(query, columns, attrs, squeeze))
-    plan = entry[1]
+    plan = compiled(
+        query.heading,
+        query.connection.dialect,
+        shape,
+        lambda: _compile(query, columns, attrs, squeeze),
+    )
     if plan is None:  # a codec column, or a shape that does not render as expected
         return None
     return plan.rows(query.connection, values), plan.key

@@ -29,7 +29,7 @@ from ..algebra.expression import QueryExpression, next_alias
 from ..algebra.keyed import key_statement
 from ..connection import UnitOfWork
 from ..errors import DataJointError
-from ..heading import derived
+from ..heading import compiled
 from ..parallel import CORES
 from ..values import pass_through
 from ..write.provenance import make_context
@@ -360,14 +360,13 @@ def _check_statement(table: Any, key: tuple[str, ...]) -> str | None:
     :func:`~datajoint.algebra.keyed.key_statement` finds none), rendered once per heading and
     dialect: ``populate(key)`` called key by key renders it once, not once per call."""
     dialect = table.connection.dialect
-    cache = derived(table.heading)
-    shape = ("made check", table.full_table_name, key)
-    entry = cache.get(shape)
-    if entry is None or entry[0] is not dialect:
+
+    def render() -> str | None:
         one = m.SelectItem(m.RawSQL("1"))
         select = replace(table.make_select(), items=(one,), order_by=(), limit=1, offset=0)
-        entry = cache[shape] = (dialect, key_statement(dialect, select, key))
-    return entry[1]
+        return key_statement(dialect, select, key)
+
+    return compiled(table.heading, dialect, ("made check", table.full_table_name, key), render)
 
 
 @contextmanager
